@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The README's test command: build/refresh .venv (a no-op when up to date), then run the test suite.
+# Tests that need ../shared/data find it through REFINE_PLUGIN_DATA and skip without it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$ROOT/tools/setup_env.sh"
+if [[ -z "${REFINE_PLUGIN_DATA:-}" && -d "$ROOT/../shared/data" ]]; then
+    export REFINE_PLUGIN_DATA="$ROOT/../shared/data"
+fi
+cd "$ROOT"
+exec "$ROOT/.venv/bin/python" -m pytest tests "$@"
