@@ -28,3 +28,54 @@ def tiny_coco(tmp_path_factory):
     from refine_plugin.datasets.synthetic import generate_dataset
     out_dir = tmp_path_factory.mktemp('tiny_coco')
     return generate_dataset(out_dir, num_train=8, num_val=4, seed=0)
+
+
+def tiny_topdown_config(data, work_dir, max_iters=2):
+    """A small MMPose top-down config (ResNet-18 + heatmap head, 128x96) on a generated set.
+
+    Iteration-based with a checkpoint every iteration, so runs of a few iterations save and resume.
+    """
+    from mmengine.config import Config
+    codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2)
+    pipeline_head = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale')]
+    dataset = dict(type='CocoDataset', data_root=data['root'], data_mode='topdown')
+    val_dataloader = dict(
+        batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(**dataset, ann_file=data['val_ann'], data_prefix=dict(img=data['val_img']),
+                     test_mode=True,
+                     pipeline=[*pipeline_head, dict(type='TopdownAffine', input_size=(96, 128)),
+                               dict(type='PackPoseInputs')]))
+    evaluator = dict(type='CocoMetric', ann_file=data['val_ann'])
+    return Config(dict(
+        default_scope='mmpose',
+        custom_imports=dict(imports=['refine_plugin'], allow_failed_imports=False),
+        work_dir=str(work_dir),
+        randomness=dict(seed=0),
+        model=dict(
+            type='TopdownPoseEstimator',
+            data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                                   std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+            backbone=dict(type='ResNet', depth=18),
+            head=dict(type='HeatmapHead', in_channels=512, out_channels=17,
+                      deconv_out_channels=(32, 32, 32), deconv_kernel_sizes=(4, 4, 4),
+                      loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec),
+            test_cfg=dict(flip_test=False)),
+        train_dataloader=dict(
+            batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
+            dataset=dict(**dataset, ann_file=data['train_ann'], data_prefix=dict(img=data['train_img']),
+                         pipeline=[*pipeline_head, dict(type='TopdownAffine', input_size=(96, 128)),
+                                   dict(type='GenerateTarget', encoder=codec),
+                                   dict(type='PackPoseInputs')])),
+        val_dataloader=val_dataloader,
+        test_dataloader=val_dataloader,
+        val_evaluator=evaluator,
+        test_evaluator=evaluator,
+        train_cfg=dict(by_epoch=False, max_iters=max_iters, val_interval=10_000),
+        val_cfg=dict(),
+        test_cfg=dict(),
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
+            logger=dict(type='LoggerHook', interval=1)),
+        log_level='WARNING',
+    ))
