@@ -75,7 +75,8 @@ MMCV_WHEEL_NAME="mmcv-$MMCV_VERSION-$py_tag-$py_tag-linux_x86_64.whl"
 build_mmcv_wheel() {
     local build_dir
     build_dir="$(mktemp -d)"
-    "${PIP[@]}" download -q --no-deps --no-binary :all: -d "$build_dir" "mmcv==$MMCV_VERSION"
+    # --no-build-isolation: its metadata step needs pkg_resources, gone from the newest setuptools.
+    "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: -d "$build_dir" "mmcv==$MMCV_VERSION"
     tar -xzf "$build_dir"/mmcv-"$MMCV_VERSION".tar.gz -C "$build_dir"
     # torch 2.14's headers need C++20; mmcv 2.1.0's setup.py asks for C++17.
     sed -i 's/-std=c++17/-std=c++20/g' "$build_dir/mmcv-$MMCV_VERSION/setup.py"
