@@ -5,4 +5,5 @@ Configs turn it on with
 """
 from . import checkpoint_compat  # noqa: F401  (must run before any checkpoint is loaded)
 from . import apis, datasets, deploy, engine, models  # noqa: F401
+from . import evaluation  # noqa: F401
 from .version import __version__  # noqa: F401

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Distributed training through torchrun: tools/dist_train.sh CONFIG NGPUS [train.py args...]
-# NCCL on GPUs; on a CPU-only machine MMEngine falls back to gloo.
+# NCCL on GPUs; without CUDA, train.py starts a gloo process group (refine_plugin.engine.cpu_distributed).
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}

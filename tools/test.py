@@ -7,6 +7,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refine_plugin  # noqa: F401
+from refine_plugin.engine import check_registered_types, prepare_cpu_distributed
 
 
 def parse_args():
@@ -49,7 +50,8 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = Runner.from_cfg(cfg)
+    check_registered_types(cfg, args.config)
+    runner = Runner.from_cfg(prepare_cpu_distributed(cfg))
     metrics = runner.test()
     if args.out is not None:
         from mmengine.fileio import dump

@@ -11,6 +11,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refine_plugin  # noqa: F401
+from refine_plugin.engine import (check_registered_types, find_resumable_checkpoint,
+                                  prepare_cpu_distributed)
 
 
 def parse_args():
@@ -62,13 +64,18 @@ def merge_args(cfg, args):
         cfg.auto_scale_lr.enable = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.resume == 'auto':
+        # Not MMEngine's lookup, which fails on a damaged last_checkpoint pointer; None (nothing
+        # saved yet) makes the Runner start from scratch, as MMEngine does.
+        cfg.load_from = find_resumable_checkpoint(cfg.work_dir)
     return cfg
 
 
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = Runner.from_cfg(cfg)
+    check_registered_types(cfg, args.config)
+    runner = Runner.from_cfg(prepare_cpu_distributed(cfg))
     runner.train()
 
 

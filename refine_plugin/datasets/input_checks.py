@@ -1,0 +1,97 @@
+"""Checks of COCO-format inputs that fail with an error naming the file and the item.
+
+MMPose parses annotations without looking at them: a keypoint list of the wrong length is reshaped
+into a different number of joints (or fails deep in numpy), NaN and negative-size boxes flow into
+the affine transforms, a corrupt JSON file raises ``JSONDecodeError`` without its path, a detection
+whose image is not in the ground truth raises a bare ``KeyError``, and a missing image surfaces
+only when a dataloader worker reaches it, mid-epoch.
+"""
+import json
+import math
+import os.path as osp
+from numbers import Real
+
+# The first bytes of the image formats OpenCV decodes for the datasets (JPEG, PNG, BMP, GIF, TIFF,
+# WebP at offset 8 after 'RIFF').
+_IMAGE_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'GIF8', b'II*\x00',
+                     b'MM\x00*', b'RIFF')
+
+
+class InvalidInputError(ValueError):
+    """An input file, or an item in it, that cannot be used; the message names both."""
+
+
+def load_json(path, what):
+    """Parse the JSON file ``path`` (described as ``what`` in errors)."""
+    if not osp.isfile(path):
+        raise InvalidInputError(f'{path}: {what} not found')
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise InvalidInputError(f'{path}: {what} is not valid JSON (line {e.lineno}, column '
+                                f'{e.colno}: {e.msg})') from None
+    except UnicodeDecodeError as e:
+        raise InvalidInputError(f'{path}: {what} is not UTF-8 text ({e.reason})') from None
+
+
+def is_finite_number(value):
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_box(bbox, where):
+    """A COCO ``[x, y, w, h]`` box: four finite numbers, no negative size."""
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+        raise InvalidInputError(f'{where}: bbox must be [x, y, w, h], got {bbox!r:.100}')
+    if not all(is_finite_number(v) for v in bbox):
+        raise InvalidInputError(f'{where}: bbox {bbox} holds a NaN, infinite or non-numeric value')
+    if bbox[2] < 0 or bbox[3] < 0:
+        raise InvalidInputError(f'{where}: bbox {bbox} has a negative width or height')
+
+
+def check_person_annotation(ann, num_keypoints, where):
+    """A COCO person annotation: ``3 * num_keypoints`` finite keypoint values and a valid box."""
+    keypoints = ann.get('keypoints')
+    if not isinstance(keypoints, (list, tuple)) or len(keypoints) != 3 * num_keypoints:
+        count = len(keypoints) if isinstance(keypoints, (list, tuple)) else keypoints
+        raise InvalidInputError(
+            f'{where}: keypoints must hold {3 * num_keypoints} values ({num_keypoints} keypoints '
+            f'as x, y, v), got {count!r:.100}')
+    if not all(is_finite_number(v) for v in keypoints):
+        raise InvalidInputError(f'{where}: keypoints hold a NaN, infinite or non-numeric value')
+    check_box(ann.get('bbox'), where)
+
+
+def check_image_file(path, where):
+    """The image exists, is readable and starts like an image file (a cheap check of every image
+    before training; decoding them all would take minutes on COCO)."""
+    if not osp.isfile(path):
+        raise InvalidInputError(f'{where}: image file {path} not found')
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(12)
+    except OSError as e:
+        raise InvalidInputError(f'{where}: image file {path} cannot be read ({e.strerror})') \
+            from None
+    if not head.startswith(_IMAGE_SIGNATURES) or (head.startswith(b'RIFF')
+                                                   and head[8:12] != b'WEBP'):
+        raise InvalidInputError(f'{where}: {path} is empty or not an image file')
+
+
+def check_detection_results(detections, image_ids, source):
+    """Person boxes in COCO's results format, every one on an image of the ground truth."""
+    if not isinstance(detections, list):
+        raise InvalidInputError(f'{source}: expected a list of detections, got '
+                                f'{type(detections).__name__}')
+    image_ids = set(image_ids)
+    for index, det in enumerate(detections):
+        where = f'{source}, detection {index}'
+        if not isinstance(det, dict) or any(k not in det for k in ('image_id', 'bbox', 'score')):
+            raise InvalidInputError(f'{where}: needs image_id, bbox and score, got {det!r:.200}')
+        if det['image_id'] not in image_ids:
+            raise InvalidInputError(
+                f'{where}: image_id {det["image_id"]!r} is not an image of the ground truth')
+        check_box(det['bbox'], where)
+        if not is_finite_number(det['score']):
+            raise InvalidInputError(f'{where}: score must be a finite number, got '
+                                    f'{det["score"]!r}')

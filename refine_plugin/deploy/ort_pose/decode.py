@@ -1,0 +1,104 @@
+"""Heatmap -> keypoint decoders of MMPose's codecs, in numpy and OpenCV only.
+
+Each follows the MMPose 1.x codec of the same name (``MSRAHeatmap`` with and without
+``unbiased``, ``MegviiHeatmap``) so ONNX Runtime users get the keypoints ``model.test_step``
+gives. Keypoints come out in model-input pixels; ``OnnxPoseInferencer`` maps them to the image.
+"""
+import cv2
+import numpy as np
+
+
+def heatmap_maximum(heatmaps: np.ndarray):
+    """Argmax ``(K, 2)`` as (x, y) and peak ``(K,)`` of ``(K, H, W)`` heatmaps; -1 where peak <= 0."""
+    num_keypoints, _, width = heatmaps.shape
+    flat = heatmaps.reshape(num_keypoints, -1)
+    index = flat.argmax(axis=1)
+    locations = np.stack([index % width, index // width], axis=-1).astype(np.float32)
+    peaks = flat.max(axis=1)
+    locations[peaks <= 0.] = -1
+    return locations, peaks
+
+
+def gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
+    """Blur each heatmap with zero padding, then rescale it to keep its original peak."""
+    border = (kernel - 1) // 2
+    blurred = np.empty_like(heatmaps)
+    for k, heatmap in enumerate(heatmaps):
+        padded = np.pad(heatmap.astype(np.float32), border)
+        padded = cv2.GaussianBlur(padded, (kernel, kernel), 0)
+        blurred[k] = padded[border:-border, border:-border]
+        blurred[k] *= heatmap.max() / blurred[k].max()
+    return blurred
+
+
+def quarter_offset_refine(locations: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
+    """Move each argmax a quarter pixel towards its higher neighbour (MSRAHeatmap)."""
+    _, height, width = heatmaps.shape
+    for k, heatmap in enumerate(heatmaps):
+        x, y = locations[k].astype(int)
+        dx = heatmap[y, x + 1] - heatmap[y, x - 1] if 1 < x < width - 1 and 0 < y < height else 0.
+        dy = heatmap[y + 1, x] - heatmap[y - 1, x] if 1 < y < height - 1 and 0 < x < width else 0.
+        locations[k] += np.sign(np.array([dx, dy], dtype=np.float32)) * 0.25
+    return locations
+
+
+def dark_refine(locations: np.ndarray, heatmaps: np.ndarray, blur_kernel_size: int) -> np.ndarray:
+    """Distribution-aware refinement (DARK): one Newton step on the blurred log-heatmap."""
+    _, height, width = heatmaps.shape
+    log_maps = np.log(np.maximum(gaussian_blur(heatmaps, blur_kernel_size), 1e-10))
+    for k, h in enumerate(log_maps):
+        x, y = locations[k].astype(int)
+        if not (1 < x < width - 2 and 1 < y < height - 2):
+            continue
+        dx = 0.5 * (h[y, x + 1] - h[y, x - 1])
+        dy = 0.5 * (h[y + 1, x] - h[y - 1, x])
+        dxx = 0.25 * (h[y, x + 2] - 2 * h[y, x] + h[y, x - 2])
+        dxy = 0.25 * (h[y + 1, x + 1] - h[y - 1, x + 1] - h[y + 1, x - 1] + h[y - 1, x - 1])
+        dyy = 0.25 * (h[y + 2, x] - 2 * h[y, x] + h[y - 2, x])
+        if dxx * dyy - dxy**2 != 0:
+            hessian = np.array([[dxx, dxy], [dxy, dyy]])
+            locations[k] -= np.linalg.inv(hessian) @ np.array([dx, dy])
+    return locations
+
+
+def decode_msra(heatmaps, unbiased=False, blur_kernel_size=11):
+    locations, scores = heatmap_maximum(heatmaps)
+    if unbiased:
+        return dark_refine(locations, heatmaps, blur_kernel_size), scores
+    return quarter_offset_refine(locations, heatmaps), scores
+
+
+def decode_megvii(heatmaps, kernel_size=11):
+    """MegviiHeatmap: blur, argmax, quarter pixel towards the higher neighbour plus half a pixel.
+
+    Its targets are 0-255 images, so scores are rescaled by 1/255 and offset by 0.5 as in MMPose.
+    """
+    blurred = gaussian_blur(heatmaps, kernel_size)
+    _, height, width = blurred.shape
+    locations, scores = heatmap_maximum(blurred)
+    for k, heatmap in enumerate(blurred):
+        x, y = int(locations[k, 0]), int(locations[k, 1])
+        if 1 < x < width - 1 and 1 < y < height - 1:
+            diff = np.array([heatmap[y, x + 1] - heatmap[y, x - 1],
+                             heatmap[y + 1, x] - heatmap[y - 1, x]])
+            locations[k] += np.sign(diff) * 0.25 + 0.5
+    return locations, scores / 255.0 + 0.5
+
+
+def decode_heatmaps(heatmaps: np.ndarray, codec: dict):
+    """Keypoints ``(K, 2)`` in input pixels and scores ``(K,)`` from one person's heatmaps.
+
+    ``codec`` is the MMPose codec config (``type``, ``input_size``, ``heatmap_size`` and the
+    type's options) as stored in the ONNX metadata.
+    """
+    codec_type = codec['type']
+    if codec_type == 'MSRAHeatmap':
+        locations, scores = decode_msra(heatmaps, codec.get('unbiased', False),
+                                        codec.get('blur_kernel_size', 11))
+    elif codec_type == 'MegviiHeatmap':
+        locations, scores = decode_megvii(heatmaps, codec.get('kernel_size', 11))
+    else:
+        raise ValueError(f"codec type '{codec_type}' has no ONNX Runtime decoder; supported: "
+                         'MSRAHeatmap, MegviiHeatmap')
+    scale = np.array(codec['input_size'], np.float32) / np.array(codec['heatmap_size'], np.float32)
+    return locations * scale, scores

@@ -1,0 +1,73 @@
+"""``OnnxPoseInferencer``: an exported top-down model on image + person boxes, in ONNX Runtime."""
+import json
+
+import numpy as np
+import onnxruntime as ort
+
+from .crop import crop_persons
+from .decode import decode_heatmaps
+
+METADATA_KEY = 'refine_plugin'
+
+
+class OnnxPoseInferencer:
+    """Keypoints of the people in a BGR image, given their boxes.
+
+    Args:
+        model_file: an ``.onnx`` file written by ``refine_plugin.deploy.export_onnx`` (its
+            metadata holds the input size, normalisation and codec).
+        providers: ONNX Runtime execution providers, e.g. ``['CUDAExecutionProvider',
+            'CPUExecutionProvider']``; by default what the installed onnxruntime offers.
+        batch_size: persons per ONNX Runtime call.
+    """
+
+    def __init__(self, model_file: str, providers=None, batch_size: int = 8):
+        self.session = ort.InferenceSession(
+            str(model_file), providers=providers or ort.get_available_providers())
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if METADATA_KEY not in metadata:
+            raise ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
+                             'tools/deploy/export_onnx.py')
+        self.meta = json.loads(metadata[METADATA_KEY])
+        self.input_name = self.session.get_inputs()[0].name
+        self.batch_size = batch_size
+        self.mean = np.array(self.meta['mean'], np.float32)
+        self.std = np.array(self.meta['std'], np.float32)
+
+    def preprocess(self, crops: np.ndarray) -> np.ndarray:
+        """BGR uint8 crops ``(N, h, w, 3)`` -> normalised float32 ``(N, 3, h, w)``."""
+        if self.meta['bgr_to_rgb']:
+            crops = crops[..., ::-1]
+        crops = (crops.astype(np.float32) - self.mean) / self.std
+        return np.ascontiguousarray(crops.transpose(0, 3, 1, 2))
+
+    def heatmaps(self, images: np.ndarray) -> np.ndarray:
+        """Run the network on normalised crops, ``batch_size`` at a time."""
+        return np.concatenate([
+            self.session.run(None, {self.input_name: images[i:i + self.batch_size]})[0]
+            for i in range(0, len(images), self.batch_size)
+        ])
+
+    def __call__(self, image: np.ndarray, bboxes: np.ndarray):
+        """Keypoints ``(N, K, 2)`` in image pixels and scores ``(N, K)`` for xyxy ``bboxes``."""
+        if image is None or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError('expected a BGR image of shape (H, W, 3), got '
+                             f'{None if image is None else image.shape}')
+        bboxes = np.asarray(bboxes, dtype=np.float32)
+        if bboxes.ndim != 2 or bboxes.shape[1] != 4:
+            raise ValueError(f'expected person boxes of shape (N, 4) as x1, y1, x2, y2, got '
+                             f'{bboxes.shape}')
+        input_size = self.meta['codec']['input_size']
+        crops, centers, scales = crop_persons(image, bboxes, input_size,
+                                              self.meta['bbox_padding'])
+        num_keypoints = self.meta['num_keypoints']
+        if len(crops) == 0:
+            return np.zeros((0, num_keypoints, 2), np.float32), np.zeros((0, num_keypoints),
+                                                                         np.float32)
+        heatmaps = self.heatmaps(self.preprocess(crops))
+        keypoints, scores = zip(*[decode_heatmaps(h, self.meta['codec']) for h in heatmaps])
+        keypoints, scores = np.stack(keypoints), np.stack(scores)
+        # model-input pixels -> image pixels, as TopdownPoseEstimator.add_pred_to_datasample
+        keypoints = (keypoints / np.array(input_size, np.float32) * scales[:, None]
+                     + centers[:, None] - 0.5 * scales[:, None])
+        return keypoints, scores

@@ -1,0 +1,177 @@
+"""RefineBottleneck: the building block of Refine-50 (our interpretation of the unpublished design).
+
+A ResNet bottleneck whose 3x3 conv is replaced by a Res2Net-style hierarchical multi-scale split,
+followed by spatial and channel attention on the residual branch.
+"""
+import copy
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmengine.model import BaseModule
+from mmpose.models.backbones.utils import SELayer
+
+# CBAM's choice: a large kernel lets the 1-channel gate see the whole limb around a pixel.
+SPATIAL_ATTENTION_KERNEL = 7
+CHANNEL_ATTENTION_REDUCTION = 16
+
+
+class RefineBottleneck(BaseModule):
+    """Bottleneck with a hierarchical multi-scale 3x3 stage and attention.
+
+    The argument list is MMPose's ``Bottleneck`` one (so ``ResLayer`` and ``ResNet`` can build it)
+    plus the four Refine options. With ``scales=1``, ``base_width=64`` and both attentions off it is
+    exactly MMPose's (and torchvision's) ResNet bottleneck, with the same state_dict keys.
+
+    With ``scales > 1`` the 1x1 conv widens to ``width * scales`` channels
+    (``width = planes * base_width // 64``), split into ``scales`` groups: group 1 passes through
+    (average-pooled in the first block of a stage), group ``i > 1`` goes through its own 3x3 conv
+    after adding group ``i - 1``'s output, so later groups see ever larger receptive fields.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels (``planes * expansion``).
+        expansion (int): Ratio of ``out_channels`` to ``planes``. Default: 4.
+        stride (int): Stride of the block. Default: 1.
+        dilation (int): Dilation of the 3x3 convs. Default: 1.
+        downsample (nn.Module, optional): Projection of the identity branch.
+        style (str): ``'pytorch'`` (stride on the 3x3 conv) or ``'caffe'`` (on the first 1x1).
+        with_cp (bool): Use gradient checkpointing. Default: False.
+        conv_cfg (dict, optional): Conv layer config.
+        norm_cfg (dict): Norm layer config. Default: ``dict(type='BN')``.
+        scales (int): Number of groups of the multi-scale split. Default: 1.
+        base_width (int): Group width per 64 planes. Default: 64.
+        spatial_attention (bool): Gate the residual by ``sigmoid(conv(x))``. Default: False.
+        channel_attention (bool): Squeeze-excitation (reduction 16) on the residual. Default: False.
+        init_cfg (dict, optional): Initialization config.
+
+    Example:
+        >>> import torch
+        >>> block = RefineBottleneck(256, 256, scales=4, base_width=26,
+        ...                          spatial_attention=True, channel_attention=True)
+        >>> block(torch.rand(1, 256, 16, 12)).shape
+        torch.Size([1, 256, 16, 12])
+    """
+
+    expansion = 4
+
+    def __init__(self,
+                 in_channels,
+                 out_channels,
+                 expansion=4,
+                 stride=1,
+                 dilation=1,
+                 downsample=None,
+                 style='pytorch',
+                 with_cp=False,
+                 conv_cfg=None,
+                 norm_cfg=dict(type='BN'),
+                 scales=1,
+                 base_width=64,
+                 spatial_attention=False,
+                 channel_attention=False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        norm_cfg = copy.deepcopy(norm_cfg)
+        if style not in ('pytorch', 'caffe'):
+            raise ValueError(f"style must be 'pytorch' or 'caffe', got {style!r}")
+        if out_channels % expansion != 0:
+            raise ValueError(f'out_channels ({out_channels}) is not divisible by expansion '
+                             f'({expansion})')
+        if scales < 1:
+            raise ValueError(f'scales must be >= 1, got {scales}')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.scales = scales
+        self.with_cp = with_cp
+        planes = out_channels // expansion
+        self.width = planes * base_width // 64
+        if self.width < 1:
+            raise ValueError(f'base_width={base_width} leaves no channel per group for '
+                             f'{planes} planes')
+        mid_channels = self.width * scales
+        conv1_stride, conv2_stride = (1, stride) if style == 'pytorch' else (stride, 1)
+
+        self.conv1 = build_conv_layer(
+            conv_cfg, in_channels, mid_channels, kernel_size=1, stride=conv1_stride, bias=False)
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, mid_channels, postfix=1)
+        self.add_module(self.norm1_name, norm1)
+
+        def conv3x3(channels):
+            return build_conv_layer(conv_cfg, channels, channels, kernel_size=3,
+                                    stride=conv2_stride, padding=dilation, dilation=dilation,
+                                    bias=False)
+
+        if scales == 1:
+            # keep ResNet's key names so ImageNet ResNet/MSPN weights load unchanged
+            self.conv2 = conv3x3(mid_channels)
+            self.norm2_name, norm2 = build_norm_layer(norm_cfg, mid_channels, postfix=2)
+            self.add_module(self.norm2_name, norm2)
+        else:
+            # key names follow timm's Bottle2neck so Res2Net ImageNet weights map one to one
+            self.convs = nn.ModuleList(conv3x3(self.width) for _ in range(scales - 1))
+            self.bns = nn.ModuleList(
+                build_norm_layer(norm_cfg, self.width)[1] for _ in range(scales - 1))
+            # the first block of a stage changes resolution or channels, so its groups cannot be
+            # chained; its pass-through group is pooled to the new resolution instead
+            self.stage_entry = stride > 1 or downsample is not None
+            self.pool = (nn.AvgPool2d(kernel_size=3, stride=conv2_stride, padding=1)
+                         if self.stage_entry else None)
+
+        self.conv3 = build_conv_layer(conv_cfg, mid_channels, out_channels, kernel_size=1,
+                                      bias=False)
+        self.norm3_name, norm3 = build_norm_layer(norm_cfg, out_channels, postfix=3)
+        self.add_module(self.norm3_name, norm3)
+
+        self.spatial_attention = (
+            nn.Conv2d(out_channels, 1, kernel_size=SPATIAL_ATTENTION_KERNEL,
+                      padding=SPATIAL_ATTENTION_KERNEL // 2) if spatial_attention else None)
+        self.channel_attention = (
+            SELayer(out_channels, ratio=CHANNEL_ATTENTION_REDUCTION) if channel_attention else None)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    @property
+    def norm1(self):
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self):
+        return getattr(self, self.norm2_name)
+
+    @property
+    def norm3(self):
+        return getattr(self, self.norm3_name)
+
+    def _multi_scale(self, x):
+        if self.scales == 1:
+            return self.relu(self.norm2(self.conv2(x)))
+        groups = torch.split(x, self.width, dim=1)
+        outs = [groups[0] if self.pool is None else self.pool(groups[0])]
+        for group, conv, norm in zip(groups[1:], self.convs, self.bns):
+            if len(outs) > 1 and not self.stage_entry:
+                group = group + outs[-1]
+            outs.append(self.relu(norm(conv(group))))
+        return torch.cat(outs, dim=1)
+
+    def _residual(self, x):
+        out = self.relu(self.norm1(self.conv1(x)))
+        out = self._multi_scale(out)
+        out = self.norm3(self.conv3(out))
+        if self.spatial_attention is not None:
+            out = out * torch.sigmoid(self.spatial_attention(out))
+        if self.channel_attention is not None:
+            out = self.channel_attention(out)
+        return out
+
+    def forward(self, x):
+        def inner_forward(x):
+            identity = x if self.downsample is None else self.downsample(x)
+            return self._residual(x) + identity
+
+        if self.with_cp and x.requires_grad:
+            out = cp.checkpoint(inner_forward, x, use_reentrant=False)
+        else:
+            out = inner_forward(x)
+        return self.relu(out)

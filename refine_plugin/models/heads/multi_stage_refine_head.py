@@ -1,0 +1,55 @@
+"""MultiStageRefineHead: MMPose's MSPNHead with the coarse-to-fine supervision as its default."""
+from mmpose.models.heads import MSPNHead
+from mmpose.registry import MODELS
+
+
+def coarse_to_fine_levels(num_stages, num_units):
+    """Target level of each (stage, unit) output, stage-major.
+
+    Level ``l`` is the ``l``-th of ``num_units + 1`` MegviiHeatmap targets with shrinking Gaussian
+    kernels (15, 11, 9, 7, 5 for 4 units): the coarsest unit gets the widest kernel and the last
+    stage is one level finer than the others, as in MMPose's 4xMSPN config.
+    """
+    early = list(range(num_units)) * (num_stages - 1)
+    return early + list(range(1, num_units + 1))
+
+
+def coarse_to_fine_losses(num_stages, num_units):
+    """MSE (weight 0.25) on the first units of every stage, OHKM MSE (weight 1) on the last."""
+    stage = [dict(type='KeypointMSELoss', use_target_weight=True, loss_weight=0.25)] * (
+        num_units - 1) + [dict(type='KeypointOHKMMSELoss', use_target_weight=True, loss_weight=1.)]
+    return stage * num_stages
+
+
+@MODELS.register_module()
+class MultiStageRefineHead(MSPNHead):
+    """Per-unit heatmap predictors for ``MultiStageRefineNet`` with coarse-to-fine supervision.
+
+    Identical to MMPose's ``MSPNHead`` (its state_dict loads unchanged) except that ``level_indices``
+    and ``loss`` default to the coarse-to-fine scheme for any ``num_stages``/``num_units``, so a
+    config only changes the numbers; the train pipeline must then produce ``num_units + 1`` target
+    levels (``GenerateTarget(multilevel=True, encoder=[...])``).
+
+    Args:
+        num_stages (int): Stages of the backbone. Default: 4.
+        num_units (int): Units per stage. Default: 4.
+        level_indices (Sequence[int], optional): Target level per output; default
+            :func:`coarse_to_fine_levels`.
+        loss (dict | list[dict], optional): Loss per output; default :func:`coarse_to_fine_losses`.
+        **kwargs: ``MSPNHead`` arguments (``out_shape``, ``unit_channels``, ``out_channels``,
+            ``use_prm``, ``norm_cfg``, ``decoder``, ``init_cfg``).
+
+    Example:
+        >>> head = MultiStageRefineHead(num_stages=2, num_units=4, out_shape=(32, 24),
+        ...                             unit_channels=64, out_channels=17)
+        >>> head.level_indices
+        [0, 1, 2, 3, 1, 2, 3, 4]
+    """
+
+    def __init__(self, num_stages=4, num_units=4, level_indices=None, loss=None, **kwargs):
+        if level_indices is None:
+            level_indices = coarse_to_fine_levels(num_stages, num_units)
+        if loss is None:
+            loss = coarse_to_fine_losses(num_stages, num_units)
+        super().__init__(num_stages=num_stages, num_units=num_units,
+                         level_indices=level_indices, loss=loss, **kwargs)

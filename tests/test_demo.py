@@ -1,0 +1,116 @@
+"""tools/demo.py on the real samples: a video through a detector, a folder through a boxes file."""
+import json
+import os.path as osp
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import mmpose
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import refine_plugin  # noqa: F401
+from refine_plugin.apis import load_person_boxes
+from test_ensemble import ensemble_config, save_random_member, tiny_topdown_config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+POSEFIX_CONFIG = str(REPO_ROOT / 'configs/posefix/posefix_res18-c32_1xb32-30e_synthetic-128x96.py')
+RTMDET_NANO_PERSON = osp.join(osp.dirname(mmpose.__file__), '.mim', 'demo', 'mmdetection_cfg',
+                              'rtmdet_nano_320-8xb32_coco-person.py')
+
+
+def frame_count(video):
+    capture = cv2.VideoCapture(str(video))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    capture.release()
+    return count
+
+
+@pytest.fixture(scope='module')
+def models(shared_data, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp('demo_models')
+    coco = shared_data / 'coco'
+    pose = save_random_member(
+        tmp_path, 'pose', tiny_topdown_config(coco, coco / 'test_coco.json'), seed=4)
+    # a small RTMDet person detector from its config, random weights (no download offline):
+    # PyTorch's default init, not RTMDet's low-prior one, so that it outputs boxes (scores ~0.5),
+    # at most 3 per frame to keep the test fast
+    from mmdet.registry import MODELS as DET_MODELS
+    det_config = tmp_path / 'detector.py'
+    det_config.write_text(f'_base_ = {RTMDET_NANO_PERSON!r}\n'
+                          'model = dict(test_cfg=dict(max_per_img=3))\n')
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    detector = DET_MODELS.build(Config.fromfile(det_config).model)
+    det_checkpoint = tmp_path / 'detector.pth'
+    torch.save({'state_dict': detector.state_dict(),
+                'meta': {'dataset_meta': {'classes': ('person', )}}}, det_checkpoint)
+    return dict(pose=pose, detector=(str(det_config), str(det_checkpoint)), tmp_path=tmp_path)
+
+
+def run_demo(*args):
+    run = subprocess.run([sys.executable, 'tools/demo.py', *map(str, args)], cwd=REPO_ROOT,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def test_video_through_a_detector_and_posefix_keeps_every_frame(shared_data, models, tmp_path):
+    video = shared_data / 'video/demo.mp4'
+    run_demo(video, models['pose'][0], '--pose-checkpoint', models['pose'][1],
+             '--det-config', models['detector'][0], '--det-checkpoint', models['detector'][1],
+             '--bbox-thr', '0.4', '--refiner-config', POSEFIX_CONFIG, '--out-dir', tmp_path)
+    assert frame_count(tmp_path / 'demo.mp4') == frame_count(video) == 5
+    output = cv2.VideoCapture(str(tmp_path / 'demo.mp4'))
+    assert (output.get(cv2.CAP_PROP_FRAME_WIDTH), output.get(cv2.CAP_PROP_FRAME_HEIGHT)) == \
+        (960, 540)
+    predictions = json.loads((tmp_path / 'predictions.json').read_text())['predictions']
+    assert [p['image_id'] for p in predictions] == [0, 1, 2, 3, 4]
+    instances = [i for p in predictions for i in p['instances']]
+    assert instances, 'the detector found no person box in any frame'
+    assert all(np.array(i['keypoints']).shape == (17, 2) for i in instances)
+    assert all(0.4 < i['bbox_score'] for i in instances)
+    assert all(len(p['instances']) <= 3 for p in predictions)
+
+
+def test_folder_through_a_boxes_file_with_an_ensemble(shared_data, models, tmp_path):
+    coco = shared_data / 'coco'
+    boxes_file = coco / 'test_coco_det_AP_H_56.json'
+    member_config = Config.fromfile(models['pose'][0]).to_dict()
+    ensemble_file = models['tmp_path'] / 'ensemble.py'
+    Config(ensemble_config([models['pose'], models['pose']], (96, 128), member_config)).dump(
+        ensemble_file)
+    run_demo(coco, ensemble_file, '--boxes-file', boxes_file, '--bbox-thr', '0.3',
+             '--out-dir', tmp_path)
+
+    predictions = json.loads((tmp_path / 'predictions.json').read_text())['predictions']
+    boxes = load_person_boxes(str(boxes_file), bbox_thr=0.3)
+    names = sorted(p.name for p in coco.glob('*.jpg'))
+    assert [p['name'] for p in predictions] == names
+    for prediction in predictions:
+        expected = boxes.get(prediction['image_id'], np.zeros((0, 5)))
+        assert len(prediction['instances']) == len(expected)
+        if len(expected):
+            np.testing.assert_allclose([i['bbox'][0] for i in prediction['instances']],
+                                       expected[:, :4], atol=1e-3)
+        drawn = cv2.imread(str(tmp_path / prediction['name']))
+        original = cv2.imread(str(coco / prediction['name']))
+        assert drawn.shape == original.shape
+        assert (np.abs(drawn.astype(int) - original).max() > 100) == bool(len(expected))
+
+
+def test_a_bad_boxes_file_is_named_in_the_error(shared_data, models, tmp_path):
+    bad = tmp_path / 'boxes.json'
+    bad.write_text(json.dumps([dict(image_id=785, bbox=[1, 2, 3], score=0.9)]))
+    run = subprocess.run(
+        [sys.executable, 'tools/demo.py', str(shared_data / 'coco/000000000785.jpg'),
+         models['pose'][0], '--pose-checkpoint', models['pose'][1], '--boxes-file', str(bad),
+         '--out-dir', str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert f'{bad}: detection 0 bbox must be [x, y, w, h]' in run.stderr

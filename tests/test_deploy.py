@@ -1,0 +1,280 @@
+"""The fast inference path and ONNX deployment compute what MMPose computes.
+
+- BN folding is exact (1e-4) on MMPose's MSPN and SimpleBaseline and on the plugin's network, with
+  non-trivial BN statistics; the frozen channels_last fast path matches eager too.
+- The numpy decoders and crops of ``ort_pose`` reproduce MMPose's codecs and TopdownAffine.
+- Exported ONNX models, run by ``OnnxPoseInferencer`` on generated images, give the keypoints of
+  ``mmpose.apis.inference_topdown`` (flip test included) within 0.5 px, also in a process where
+  importing mmcv, mmpose or torch fails.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+import refine_plugin  # noqa: F401  (registers the plugin's modules)
+from refine_plugin.deploy import (FastHeatmapNetwork, HeatmapNetwork, OnnxPoseInferencer,
+                                  export_onnx, fold_batchnorm)
+from refine_plugin.deploy.ort_pose import crop_persons, decode_heatmaps
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MMPOSE_CONFIGS = Path(__import__('mmpose').__file__).parent / '.mim' / 'configs'
+COCO_CONFIGS = MMPOSE_CONFIGS / 'body_2d_keypoint' / 'topdown_heatmap' / 'coco'
+
+
+def small_simplebaseline_cfg(unbiased=False):
+    """MMPose's SimpleBaseline config at ResNet-18 width and 128x96, so tests stay fast."""
+    cfg = Config.fromfile(COCO_CONFIGS / 'td-hm_res50_8xb64-210e_coco-256x192.py')
+    codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2,
+                 unbiased=unbiased)
+    cfg.model.backbone.update(depth=18, init_cfg=None)
+    cfg.model.head.update(in_channels=512, decoder=codec)
+    for transform in cfg.test_dataloader.dataset.pipeline:
+        if transform['type'] == 'TopdownAffine':
+            transform['input_size'] = codec['input_size']
+    return cfg
+
+
+MODEL_CFGS = {
+    'mmpose_mspn': lambda: Config.fromfile(
+        REPO_ROOT / 'configs/cpu/td-hm_2xmspn-tiny_1xb32-12e_synthetic-128x96.py'),
+    'mmpose_simplebaseline': small_simplebaseline_cfg,
+    'mmpose_simplebaseline_dark': lambda: small_simplebaseline_cfg(unbiased=True),
+    'plugin_refine': lambda: Config.fromfile(
+        REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-12e_synthetic-128x96.py'),
+}
+
+
+def randomize_batchnorm(model, seed=0):
+    """Give every BN statistics and affine far from the identity, so folding is really tested."""
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            shape = module.running_mean.shape
+            module.running_mean.copy_(torch.randn(shape, generator=generator) * 0.2)
+            module.running_var.copy_(torch.rand(shape, generator=generator) * 1.5 + 0.5)
+            module.weight.data.copy_(torch.rand(shape, generator=generator) + 0.5)
+            module.bias.data.copy_(torch.randn(shape, generator=generator) * 0.2)
+
+
+def build_model(name):
+    from mmpose.apis import init_model
+    torch.manual_seed(0)
+    model = init_model(MODEL_CFGS[name](), None, device='cpu')
+    with torch.no_grad():
+        randomize_batchnorm(model)
+    return model.eval()
+
+
+def crops_for(model, batch_size=2, seed=0):
+    input_w, input_h = model.cfg.model.head.decoder['input_size']
+    return torch.randn(batch_size, 3, input_h, input_w, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize('name', ['mmpose_mspn', 'mmpose_simplebaseline', 'plugin_refine'])
+def test_batchnorm_folding_is_exact(name):
+    model = build_model(name)
+    network = HeatmapNetwork(model).eval()
+    images = crops_for(model)
+    with torch.no_grad():
+        expected = network(images)
+        num_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in network.modules())
+        num_folded = fold_batchnorm(network, images[:1])
+        folded = network(images)
+    assert num_folded == num_bn > 0
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in network.modules())
+    assert expected.abs().max() > 1e-2
+    torch.testing.assert_close(folded, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_folding_leaves_a_conv_output_used_elsewhere_alone():
+    class ConvFeedsTwo(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+            self.bn = torch.nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return self.bn(y) + y
+
+    network = ConvFeedsTwo().eval()
+    randomize_batchnorm(network)
+    images = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        expected = network(images)
+        fold_batchnorm(network, images)
+    # folding would change ``y`` for the addition too: the pair must be left alone
+    assert isinstance(network.bn, torch.nn.BatchNorm2d)
+    with torch.no_grad():
+        torch.testing.assert_close(network(images), expected, atol=1e-4, rtol=1e-4)
+
+
+def test_heatmap_network_flip_matches_mmpose_test_step():
+    model = build_model('mmpose_simplebaseline')
+    network = HeatmapNetwork.from_test_cfg(model, model.dataset_meta['flip_indices']).eval()
+    assert model.test_cfg['flip_test'] and model.test_cfg['shift_heatmap']
+    images = crops_for(model)
+    from mmpose.models.utils.tta import flip_heatmaps
+    with torch.no_grad():
+        plain = model.head.forward(model.extract_feat(images))
+        mirrored = model.head.forward(model.extract_feat(images.flip(-1)))
+        expected = (plain + flip_heatmaps(mirrored, model.dataset_meta['flip_indices'],
+                                          'heatmap', shift_heatmap=True)) * 0.5
+        torch.testing.assert_close(network(images), expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('name', ['mmpose_mspn', 'plugin_refine'])
+def test_fast_path_matches_eager(name):
+    model = build_model(name)
+    images = crops_for(model, batch_size=3)
+    with torch.no_grad():
+        expected = HeatmapNetwork.from_test_cfg(model, model.dataset_meta['flip_indices'])(images)
+    fast = FastHeatmapNetwork(model)(images)
+    torch.testing.assert_close(fast, expected, atol=1e-4, rtol=1e-4)
+
+
+def random_heatmaps(codec, num_keypoints=17, seed=0):
+    """Heatmaps of an MMPose codec for random keypoints, plus noise so ties cannot happen."""
+    from mmpose.registry import KEYPOINT_CODECS
+    rng = np.random.default_rng(seed)
+    encoder = KEYPOINT_CODECS.build(codec)
+    input_w, input_h = codec['input_size']
+    keypoints = rng.uniform([4, 4], [input_w - 4, input_h - 4], (1, num_keypoints, 2))
+    heatmaps = encoder.encode(keypoints, np.ones((1, num_keypoints)))['heatmaps']
+    heatmaps = heatmaps + rng.uniform(0, 0.01 * heatmaps.max(), heatmaps.shape)
+    return encoder, heatmaps.astype(np.float32)
+
+
+@pytest.mark.parametrize('codec', [
+    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2),
+    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2,
+         unbiased=True),
+    dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=11),
+    dict(type='MegviiHeatmap', input_size=(96, 128), heatmap_size=(24, 32), kernel_size=5),
+])
+def test_numpy_decoders_match_mmpose_codecs(codec):
+    encoder, heatmaps = random_heatmaps(codec)
+    expected_keypoints, expected_scores = encoder.decode(heatmaps)
+    keypoints, scores = decode_heatmaps(heatmaps, codec)
+    np.testing.assert_allclose(keypoints, expected_keypoints[0], atol=1e-4)
+    np.testing.assert_allclose(scores, expected_scores[0], atol=1e-5)
+
+
+def test_unknown_codec_is_refused():
+    with pytest.raises(ValueError, match='SimCCLabel'):
+        decode_heatmaps(np.zeros((17, 8, 8), np.float32), dict(type='SimCCLabel'))
+
+
+def test_crops_match_mmpose_topdown_affine():
+    from mmpose.datasets.transforms import GetBBoxCenterScale, TopdownAffine
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    bboxes = np.array([[10.5, 20, 110, 230], [150, 30, 300.25, 90], [0, 0, 319, 239]], np.float32)
+    crops, centers, scales = crop_persons(image, bboxes, (96, 128))
+    for crop, center, scale, bbox in zip(crops, centers, scales, bboxes):
+        results = dict(img=image.copy(), bbox=bbox[None], img_shape=image.shape[:2])
+        results = TopdownAffine(input_size=(96, 128))(GetBBoxCenterScale()(results))
+        np.testing.assert_array_equal(crop, results['img'])
+        np.testing.assert_allclose(center, results['bbox_center'][0])
+        np.testing.assert_allclose(scale, results['bbox_scale'][0])
+
+
+@pytest.fixture(scope='module')
+def generated_val(tmp_path_factory):
+    """Generated val images with their ground-truth person boxes (xyxy)."""
+    from refine_plugin.datasets.synthetic import generate_dataset
+    data = generate_dataset(tmp_path_factory.mktemp('deploy_data'), num_train=1, num_val=3,
+                            seed=3)
+    annotations = json.loads(Path(data['val_ann']).read_text())
+    images = []
+    for image in annotations['images']:
+        boxes = [a['bbox'] for a in annotations['annotations'] if a['image_id'] == image['id']]
+        xyxy = np.array([[x, y, x + w, y + h] for x, y, w, h in boxes], np.float32)
+        images.append((str(Path(data['val_img']) / image['file_name']), xyxy))
+    return images
+
+
+@pytest.fixture(scope='module')
+def exported(tmp_path_factory):
+    """name -> (PyTorch model, path of its ONNX export), made on first use."""
+    out_dir = tmp_path_factory.mktemp('onnx')
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            model = build_model(name)
+            export_onnx(model, out_dir / f'{name}.onnx')
+            cache[name] = (model, out_dir / f'{name}.onnx')
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize('name', list(MODEL_CFGS))
+def test_onnx_runtime_keypoints_match_pytorch(name, exported, generated_val):
+    from mmpose.apis import inference_topdown
+    model, onnx_file = exported(name)
+    inferencer = OnnxPoseInferencer(onnx_file, providers=['CPUExecutionProvider'])
+    num_persons = 0
+    for image_file, bboxes in generated_val:
+        samples = inference_topdown(model, image_file, bboxes)
+        expected = np.concatenate([s.pred_instances.keypoints for s in samples])
+        expected_scores = np.concatenate([s.pred_instances.keypoint_scores for s in samples])
+        keypoints, scores = inferencer(cv2.imread(image_file), bboxes)
+        assert keypoints.shape == expected.shape
+        assert np.abs(keypoints - expected).max() <= 0.5, image_file
+        np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
+        num_persons += len(bboxes)
+    assert num_persons >= 3
+
+
+def test_onnx_infer_tool_runs_without_mmcv_mmpose_or_torch(exported, generated_val):
+    _, onnx_file = exported('plugin_refine')
+    image_file, bboxes = generated_val[0]
+    tool = REPO_ROOT / 'tools' / 'deploy' / 'onnx_infer.py'
+    script = f"""
+import importlib.abc, runpy, sys
+
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] in ('mmcv', 'mmpose', 'mmengine', 'torch', 'refine_plugin'):
+            raise ImportError('blocked: ' + name)
+
+sys.meta_path.insert(0, Blocker())
+sys.argv = [{str(tool)!r}, {str(onnx_file)!r}, {image_file!r},
+            '--bboxes'] + {[str(v) for v in bboxes.ravel()]!r}
+runpy.run_path(sys.argv[0], run_name='__main__')
+"""
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    people = json.loads(result.stdout)
+    in_process, _ = OnnxPoseInferencer(onnx_file)(cv2.imread(image_file), bboxes)
+    assert len(people) == len(bboxes)
+    # the tool prints keypoints rounded to 0.01 px
+    np.testing.assert_allclose(np.array([p['keypoints'] for p in people]), in_process, atol=0.01)
+
+
+def test_onnx_file_without_metadata_is_refused(tmp_path):
+    onnx_file = tmp_path / 'plain.onnx'
+    torch.onnx.export(torch.nn.Conv2d(3, 17, 1), (torch.zeros(1, 3, 8, 8), ), str(onnx_file),
+                      dynamo=False)
+    with pytest.raises(ValueError, match='plain.onnx'):
+        OnnxPoseInferencer(onnx_file)
+
+
+def test_inferencer_rejects_malformed_boxes(exported, generated_val):
+    _, onnx_file = exported('plugin_refine')
+    image_file, _ = generated_val[0]
+    inferencer = OnnxPoseInferencer(onnx_file)
+    with pytest.raises(ValueError, match=r'\(N, 4\)'):
+        inferencer(cv2.imread(image_file), np.zeros((2, 5)))
+    with pytest.raises(ValueError, match='BGR image'):
+        inferencer(None, np.zeros((1, 4)))

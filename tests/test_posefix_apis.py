@@ -1,0 +1,94 @@
+"""Refining COCO keypoint results files: same image ids, scores and count; clear input errors."""
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.runner import save_checkpoint
+
+from refine_plugin.apis import init_refiner, refine_results, refine_results_file
+
+REPO = Path(__file__).resolve().parents[1]
+CPU_CONFIG = str(REPO / 'configs' / 'posefix' / 'posefix_res18-c32_1xb32-30e_synthetic-128x96.py')
+
+
+@pytest.fixture(scope='module')
+def refiner():
+    torch.manual_seed(0)
+    return init_refiner(CPU_CONFIG, device='cpu')
+
+
+def _check_same_but_xy(refined, results):
+    assert len(refined) == len(results)
+    for new, old in zip(refined, results):
+        assert new['image_id'] == old['image_id']
+        assert new['score'] == old['score']
+        assert new.get('category_id') == old.get('category_id')
+        new_kpts, old_kpts = np.reshape(new['keypoints'], (-1, 3)), np.reshape(old['keypoints'], (-1, 3))
+        np.testing.assert_array_equal(new_kpts[:, 2], old_kpts[:, 2])
+        assert np.isfinite(new_kpts).all()
+
+
+def test_refine_real_results_keeps_ids_scores_and_count(refiner, shared_data):
+    with open(shared_data / 'results' / 'example_coco_preds.json') as f:
+        results = json.load(f)
+    refined = refine_results(refiner, results, str(shared_data / 'coco'), batch_size=16)
+    _check_same_but_xy(refined, results)
+    moved = [np.abs(np.subtract(n['keypoints'], o['keypoints'])).max() for n, o in zip(refined, results)]
+    assert max(moved) > 0  # the (x, y) are the refiner's, not copies
+
+
+def test_refine_tool_prints_ap_before_and_after(refiner, shared_data, tmp_path, capsys):
+    checkpoint = tmp_path / 'refiner.pth'
+    save_checkpoint(dict(state_dict=refiner.state_dict(),
+                         meta=dict(dataset_meta=refiner.dataset_meta)), str(checkpoint))
+    results = shared_data / 'results' / 'mmpose_coco4_mediapipe-blazepose-full_gtbox_keypoints.json'
+    out = tmp_path / 'out' / 'refined.json'
+    argv = ['refine.py', CPU_CONFIG, str(checkpoint), '--results', str(results), '--img-dir',
+            str(shared_data / 'coco'), '--out', str(out), '--ann',
+            str(shared_data / 'coco' / 'test_coco.json'), '--batch-size', '4']
+    old_argv, sys.argv = sys.argv, argv
+    try:
+        runpy.run_path(str(REPO / 'tools' / 'refine.py'), run_name='__main__')
+    finally:
+        sys.argv = old_argv
+    printed = capsys.readouterr().out
+    assert '| before | 0.5941 |' in printed  # the known AP of this file (shared data README)
+    assert '| after  |' in printed
+    _check_same_but_xy(json.loads(out.read_text()), json.loads(results.read_text()))
+
+
+def test_refine_file_with_annotation_file_names(refiner, tiny_coco, tmp_path):
+    """Images found through the annotation file; ground-truth poses as results."""
+    with open(tiny_coco['val_ann']) as f:
+        anns = json.load(f)['annotations']
+    results = [dict(image_id=a['image_id'], category_id=1, keypoints=a['keypoints'], score=0.5 + i / 100)
+               for i, a in enumerate(anns) if a['num_keypoints'] > 0]
+    results_file = tmp_path / 'gt_as_results.json'
+    results_file.write_text(json.dumps(results))
+    refined = refine_results_file(refiner, str(results_file), tiny_coco['val_img'],
+                                  str(tmp_path / 'refined.json'), ann_file=tiny_coco['val_ann'],
+                                  batch_size=8)
+    _check_same_but_xy(refined, results)
+    assert json.loads((tmp_path / 'refined.json').read_text()) == refined
+
+
+def test_bad_inputs_name_the_file_and_item(refiner, tiny_coco, tmp_path):
+    result = dict(image_id=424242, category_id=1, keypoints=[10.0, 10.0, 1.0] * 17, score=0.9)
+    with pytest.raises(FileNotFoundError, match=r'my\.json: result 0 refers to image 424242'):
+        refine_results(refiner, [result], tiny_coco['val_img'], source='my.json')
+    with open(tiny_coco['val_ann']) as f:
+        image_id = json.load(f)['images'][0]['id']
+    short = dict(result, image_id=image_id, keypoints=[10.0, 10.0, 1.0] * 14)
+    with pytest.raises(ValueError, match=r'result 1 .*42 keypoint values.*17 joints'):
+        refine_results(refiner, [dict(short, keypoints=result['keypoints']), short],
+                       tiny_coco['val_img'])
+    with pytest.raises(KeyError, match="result 0 has no 'score'"):
+        refine_results(refiner, [{'image_id': image_id, 'keypoints': []}], tiny_coco['val_img'])
+    corrupt = tmp_path / 'corrupt.json'
+    corrupt.write_text('[{"image_id": 1,')
+    with pytest.raises(ValueError, match='corrupt.json is not valid JSON'):
+        refine_results_file(refiner, str(corrupt), tiny_coco['val_img'], str(tmp_path / 'o.json'))

@@ -1,0 +1,178 @@
+"""The synthetic keypoint generator: COCO-valid files, COCO visibility semantics, body geometry,
+scale variation, determinism, and loading through MMPose's CocoDataset."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from refine_plugin.datasets.synthetic import generate_dataset
+from refine_plugin.datasets.synthetic.body import (COCO_KEYPOINT_NAMES, KPT, MEAN_PROPORTIONS,
+                                                   pose_body, sample_angles)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope='module')
+def dataset(tmp_path_factory):
+    return generate_dataset(tmp_path_factory.mktemp('synthetic'), num_train=30, num_val=6,
+                            seed=3)
+
+
+def _load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def _keypoints(data):
+    return np.array([a['keypoints'] for a in data['annotations']]).reshape(-1, 17, 3)
+
+
+def test_layout_and_category(dataset):
+    root = Path(dataset['root'])
+    assert dataset['train_ann'] == str(root / 'annotations' / 'person_keypoints_train.json')
+    for split in ('train', 'val'):
+        data = _load(dataset[f'{split}_ann'])
+        for img in data['images']:
+            assert (Path(dataset[f'{split}_img']) / img['file_name']).is_file()
+        (category,) = data['categories']
+        assert category['name'] == 'person'
+        assert tuple(category['keypoints']) == COCO_KEYPOINT_NAMES
+        assert len(category['skeleton']) == 19
+    train, val = _load(dataset['train_ann']), _load(dataset['val_ann'])
+    assert len(train['images']) == 30 and len(val['images']) == 6
+    assert not {i['id'] for i in train['images']} & {i['id'] for i in val['images']}
+
+
+def test_ground_truth_scores_perfect_oks_in_pycocotools(dataset):
+    """GT scored against itself must give AP = AR = 1: boxes, areas and keypoints are consistent."""
+    gt = COCO(dataset['val_ann'])
+    results = [dict(image_id=a['image_id'], category_id=1, keypoints=a['keypoints'], score=1.0)
+               for a in gt.dataset['annotations']]
+    evaluator = COCOeval(gt, gt.loadRes(results), 'keypoints')
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
+    assert evaluator.stats[0] == pytest.approx(1.0)
+    assert evaluator.stats[5] == pytest.approx(1.0)
+
+
+def test_visibility_follows_coco(dataset):
+    data = _load(dataset['train_ann'])
+    kpts = _keypoints(data)
+    flags = kpts[..., 2]
+    assert set(np.unique(flags)) == {0, 1, 2}, 'visible, occluded and unlabelled all occur'
+    assert (kpts[flags == 0][:, :2] == 0).all()
+    # occlusion is common but not the rule
+    assert 0.1 < (flags == 1).sum() / (flags > 0).sum() < 0.6
+    sizes = {i['id']: (i['width'], i['height']) for i in data['images']}
+    for ann, k in zip(data['annotations'], kpts):
+        w, h = sizes[ann['image_id']]
+        labelled = k[k[:, 2] > 0]
+        assert ann['num_keypoints'] == len(labelled) > 0
+        assert ((labelled[:, 0] >= -0.5) & (labelled[:, 0] < w + 0.5)).all()
+        assert ((labelled[:, 1] >= -0.5) & (labelled[:, 1] < h + 0.5)).all()
+        x, y, bw, bh = ann['bbox']
+        inside = ((labelled[:, 0] >= x - 2) & (labelled[:, 0] <= x + bw + 2)
+                  & (labelled[:, 1] >= y - 2) & (labelled[:, 1] <= y + bh + 2))
+        assert inside.all(), 'every labelled keypoint lies in its box'
+        assert 0 < ann['area'] <= bw * bh
+
+
+def test_person_scale_varies_at_least_fourfold(dataset):
+    data = _load(dataset['train_ann'])
+    kpts = _keypoints(data)
+    # shoulder-to-hip distance of people with all four torso joints labelled measures body size
+    full = (kpts[:, [5, 6, 11, 12], 2] > 0).all(1)
+    shoulders = kpts[full][:, [5, 6], :2].mean(1)
+    hips = kpts[full][:, [11, 12], :2].mean(1)
+    torso = np.linalg.norm(shoulders - hips, axis=1)
+    assert len(torso) > 20
+    assert np.percentile(torso, 95) / np.percentile(torso, 5) > 2.5
+    area = np.array([a['area'] for a in data['annotations']])
+    assert area.max() / area.min() > 16
+
+
+def test_several_people_per_image(dataset):
+    data = _load(dataset['train_ann'])
+    per_image = np.bincount([a['image_id'] for a in data['annotations']])
+    assert per_image.max() >= 3
+
+
+def test_body_left_right_and_segment_lengths():
+    """A person facing the camera has their left side on the image's right; seen from behind the
+    face is hidden and the sides swap. Limb lengths are kept by every pose."""
+    props = dict(MEAN_PROPORTIONS)
+    angles = sample_angles(np.random.default_rng(0))
+    front = pose_body(props, angles, yaw=0, camera_pitch=0, roll=0)
+    back = pose_body(props, angles, yaw=180, camera_pitch=0, roll=0)
+    for body, sign in ((front, 1), (back, -1)):
+        dx = body.joints[KPT['left_hip'], 0] - body.joints[KPT['right_hip'], 0]
+        assert np.sign(dx) == sign
+        assert np.sign(body.face_normals[KPT['nose'], 2]) == sign
+    for a, b, length in (('left_shoulder', 'left_elbow', 'upper_arm'),
+                         ('right_elbow', 'right_wrist', 'forearm'),
+                         ('left_hip', 'left_knee', 'thigh'), ('right_knee', 'right_ankle', 'shin')):
+        assert np.linalg.norm(front.joints[KPT[a]] - front.joints[KPT[b]]) == pytest.approx(
+            props[length])
+
+
+def test_same_seed_same_data_other_seed_other_data(dataset, tmp_path):
+    again = generate_dataset(tmp_path / 'a', num_train=30, num_val=6, seed=3)
+    assert _load(again['val_ann'])['annotations'] == _load(dataset['val_ann'])['annotations']
+    other = generate_dataset(tmp_path / 'b', num_train=1, num_val=6, seed=4)
+    assert _load(other['val_ann'])['annotations'] != _load(dataset['val_ann'])['annotations']
+
+
+def test_parallel_workers_give_identical_files(tmp_path):
+    one = generate_dataset(tmp_path / 'one', num_train=4, num_val=1, seed=1)
+    two = generate_dataset(tmp_path / 'two', num_train=4, num_val=1, seed=1, num_workers=2)
+    assert _load(one['train_ann']) == _load(two['train_ann'])
+
+
+def test_sizes_are_arguments(tmp_path):
+    paths = generate_dataset(tmp_path, num_train=3, num_val=1, seed=0, image_size=(200, 150),
+                             person_height=(60, 70), people_per_image=(2, 2))
+    data = _load(paths['train_ann'])
+    assert all((i['width'], i['height']) == (200, 150) for i in data['images'])
+    assert len(data['annotations']) <= 6
+
+
+@pytest.mark.parametrize('bad', [dict(person_height=(0, 10)), dict(people_per_image=(3, 1))])
+def test_bad_sizes_are_rejected(tmp_path, bad):
+    with pytest.raises(ValueError, match=list(bad)[0]):
+        generate_dataset(tmp_path, num_train=1, num_val=1, **bad)
+
+
+def test_loads_in_mmpose_topdown_pipeline(dataset):
+    from mmpose.datasets import CocoDataset
+    from mmpose.utils import register_all_modules
+    register_all_modules()  # the pipeline's transforms are looked up in MMPose's scope
+    pipeline = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale'),
+                dict(type='TopdownAffine', input_size=(96, 128)),
+                dict(type='GenerateTarget', encoder=dict(
+                    type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2)),
+                dict(type='PackPoseInputs')]
+    ds = CocoDataset(data_root=dataset['root'], ann_file='annotations/person_keypoints_train.json',
+                     data_prefix=dict(img='train/'), data_mode='topdown', pipeline=pipeline)
+    assert len(ds) == len(_load(dataset['train_ann'])['annotations'])
+    sample = ds[0]
+    assert tuple(sample['inputs'].shape) == (3, 128, 96)
+    heatmaps = sample['data_samples'].gt_fields.heatmaps
+    assert heatmaps.shape == (17, 32, 24) and heatmaps.max() > 0.5
+
+
+def test_generate_data_tool(tmp_path, monkeypatch, capsys):
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    try:
+        import generate_data
+    finally:
+        sys.path.pop(0)
+    monkeypatch.setattr(sys, 'argv', ['generate_data.py', str(tmp_path), '--num-train', '2',
+                                      '--num-val', '1', '--workers', '1'])
+    generate_data.main()
+    assert 'train: 2 images' in capsys.readouterr().out
+    assert len(_load(tmp_path / 'annotations' / 'person_keypoints_val.json')['images']) == 1

@@ -1,0 +1,135 @@
+"""Top-down demo: an image, a folder or a video -> person boxes -> poses -> drawn skeletons + JSON.
+
+Persons come from an MMDetection detector (by default MMPose's RTMDet-m person model, downloaded
+on first use) or from a boxes file (COCO detection results; image id = frame index of a video,
+numeric file name of an image). Poses come from a top-down model or an ensemble config, then
+optionally PoseFix; MMPose's PoseLocalVisualizer draws them.
+
+Examples:
+    python tools/demo.py demo.mp4 configs/ensemble/<config>.py --out-dir vis
+    python tools/demo.py images/ CONFIG --pose-checkpoint CKPT --boxes-file boxes.json \
+        --refiner-config configs/posefix/<config>.py --refiner-checkpoint posefix.pth --out-dir vis
+"""
+import argparse
+import os
+import os.path as osp
+import tempfile
+
+import cv2
+import mmcv
+import mmpose
+import numpy as np
+import torch
+from mmengine.fileio import dump
+from mmpose.structures import split_instances
+from mmpose.visualization import PoseLocalVisualizer
+
+import refine_plugin  # noqa: F401
+from refine_plugin.apis import (detect_persons, estimate_image_poses, init_person_detector,
+                                init_pose_estimator, init_refiner, load_person_boxes)
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
+DEFAULT_DET_CONFIG = osp.join(osp.dirname(mmpose.__file__), '.mim', 'demo', 'mmdetection_cfg',
+                              'rtmdet_m_640-8xb32_coco-person.py')
+DEFAULT_DET_CHECKPOINT = ('https://download.openmmlab.com/mmpose/v1/projects/rtmpose/'
+                          'rtmdet_m_8xb32-100e_coco-obj365-person-235e8209.pth')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('input', help='an image, a folder of images or a video')
+    parser.add_argument('pose_config', help='a top-down pose model or ensemble config')
+    parser.add_argument('--pose-checkpoint', help='pose checkpoint (none for an ensemble)')
+    parser.add_argument('--det-config', default=DEFAULT_DET_CONFIG, help='MMDetection config')
+    parser.add_argument('--det-checkpoint', default=DEFAULT_DET_CHECKPOINT)
+    parser.add_argument('--det-cat-id', type=int, default=0, help="the detector's person class")
+    parser.add_argument('--boxes-file', help='person boxes instead of a detector')
+    parser.add_argument('--bbox-thr', type=float, default=0.3, help='person box score threshold')
+    parser.add_argument('--nms-thr', type=float, default=0.3, help='box NMS IoU threshold')
+    parser.add_argument('--refiner-config', help='PoseFix config: refine the poses')
+    parser.add_argument('--refiner-checkpoint', help='PoseFix checkpoint')
+    parser.add_argument('--kpt-thr', type=float, default=0.3, help='draw keypoints above this')
+    parser.add_argument('--radius', type=int, default=3)
+    parser.add_argument('--thickness', type=int, default=1)
+    parser.add_argument('--out-dir', required=True, help='drawn images/video and predictions')
+    parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    return parser.parse_args()
+
+
+def read_frames(path):
+    """Yield ``(image id, name, BGR image, image file or None)`` of an image, folder or video."""
+    if osp.isdir(path):
+        names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXTENSIONS))
+        if not names:
+            raise FileNotFoundError(f'{path}: no {"/".join(IMAGE_EXTENSIONS)} images')
+        for name in names:
+            yield from read_frames(osp.join(path, name))
+    elif path.lower().endswith(VIDEO_EXTENSIONS):
+        for index, frame in enumerate(mmcv.VideoReader(path)):
+            yield index, f'frame {index}', frame, None
+    elif path.lower().endswith(IMAGE_EXTENSIONS):
+        img = cv2.imread(path)
+        if img is None:
+            raise FileNotFoundError(f'cannot read the image {path}')
+        stem = osp.splitext(osp.basename(path))[0]
+        yield int(stem) if stem.isdigit() else stem, osp.basename(path), img, path
+    else:
+        raise ValueError(f'{path}: not a folder, an image ({IMAGE_EXTENSIONS}) or a video '
+                         f'({VIDEO_EXTENSIONS})')
+
+
+def box_source(args):
+    """A function ``(image id, BGR image) -> (N, 5) person boxes``."""
+    if args.boxes_file:
+        boxes = load_person_boxes(args.boxes_file, args.bbox_thr)
+        no_boxes = np.zeros((0, 5), np.float32)
+        return lambda image_id, img: boxes.get(image_id, no_boxes)
+    detector = init_person_detector(args.det_config, args.det_checkpoint, device=args.device)
+    return lambda image_id, img: detect_persons(detector, img, args.det_cat_id, args.bbox_thr,
+                                                args.nms_thr)
+
+
+def main():
+    args = parse_args()
+    pose_model = init_pose_estimator(args.pose_config, args.pose_checkpoint, device=args.device)
+    refiner = (init_refiner(args.refiner_config, args.refiner_checkpoint, device=args.device)
+               if args.refiner_config else None)
+    person_boxes = box_source(args)
+    visualizer = PoseLocalVisualizer(radius=args.radius, line_width=args.thickness)
+    visualizer.set_dataset_meta(pose_model.dataset_meta)
+    os.makedirs(args.out_dir, exist_ok=True)
+    is_video = args.input.lower().endswith(VIDEO_EXTENSIONS)
+    video_out = osp.join(args.out_dir, osp.splitext(osp.basename(args.input))[0] + '.mp4')
+    writer, predictions = None, []
+    with tempfile.TemporaryDirectory() as frame_dir:
+        for image_id, name, img, img_path in read_frames(args.input):
+            boxes = person_boxes(image_id, img)
+            if refiner is not None and img_path is None:
+                # PoseFix reads images from files: save the video frame losslessly
+                img_path = osp.join(frame_dir, 'frame.png')
+                cv2.imwrite(img_path, img)
+            sample = estimate_image_poses(pose_model, img, boxes, refiner, img_path)
+            visualizer.add_datasample(name, mmcv.bgr2rgb(img), data_sample=sample,
+                                      draw_gt=False, draw_bbox=True, kpt_thr=args.kpt_thr)
+            drawn = mmcv.rgb2bgr(visualizer.get_image())
+            if is_video:
+                if writer is None:
+                    fps = mmcv.VideoReader(args.input).fps
+                    writer = cv2.VideoWriter(video_out, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                             (drawn.shape[1], drawn.shape[0]))
+                writer.write(drawn)
+            else:
+                cv2.imwrite(osp.join(args.out_dir, name), drawn)
+            predictions.append(dict(image_id=image_id, name=name,
+                                    instances=split_instances(sample.pred_instances)))
+    if writer is not None:
+        writer.release()
+    # mmengine's dump writes the numpy arrays of the dataset meta as lists
+    dump(dict(meta_info=pose_model.dataset_meta, predictions=predictions),
+         osp.join(args.out_dir, 'predictions.json'))
+    print(f'{len(predictions)} {"frames" if is_video else "images"} -> {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,66 @@
+"""Keypoints from an exported ONNX pose model on one image, with ONNX Runtime only.
+
+Needs numpy, opencv-python and onnxruntime: ``refine_plugin/deploy/ort_pose`` is loaded from its
+folder without importing the plugin, MMPose, MMCV or torch (the folder can be copied anywhere).
+
+    python tools/deploy/onnx_infer.py model.onnx image.jpg --bboxes 10 20 110 230 --out vis.jpg
+"""
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ORT_POSE = Path(__file__).resolve().parents[2] / 'refine_plugin' / 'deploy' / 'ort_pose'
+
+
+def load_ort_pose(folder=ORT_POSE):
+    spec = importlib.util.spec_from_file_location('ort_pose', folder / '__init__.py',
+                                                  submodule_search_locations=[str(folder)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules['ort_pose'] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('model')
+    parser.add_argument('image')
+    parser.add_argument('--bboxes', type=float, nargs='+',
+                        help='person boxes x1 y1 x2 y2 ...; default: the whole image')
+    parser.add_argument('--out', help='write the image with the keypoints drawn here')
+    parser.add_argument('--score-thr', type=float, default=0.3)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    image = cv2.imread(args.image)
+    if image is None:
+        raise SystemExit(f'{args.image}: cannot read the image')
+    height, width = image.shape[:2]
+    if args.bboxes is None:
+        bboxes = np.array([[0, 0, width - 1, height - 1]], np.float32)
+    elif len(args.bboxes) % 4:
+        raise SystemExit(f'--bboxes needs 4 numbers per box, got {len(args.bboxes)}')
+    else:
+        bboxes = np.array(args.bboxes, np.float32).reshape(-1, 4)
+    inferencer = load_ort_pose().OnnxPoseInferencer(args.model)
+    keypoints, scores = inferencer(image, bboxes)
+    print(json.dumps([dict(bbox=b.tolist(), keypoints=k.round(2).tolist(),
+                           scores=s.round(3).tolist())
+                      for b, k, s in zip(bboxes, keypoints, scores)]))
+    if args.out:
+        for person, person_scores in zip(keypoints, scores):
+            for (x, y), score in zip(person, person_scores):
+                if score >= args.score_thr:
+                    cv2.circle(image, (int(round(x)), int(round(y))), 3, (0, 255, 0), -1)
+        cv2.imwrite(args.out, image)
+
+
+if __name__ == '__main__':
+    main()
