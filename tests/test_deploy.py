@@ -116,7 +116,7 @@ def test_folding_leaves_a_conv_output_used_elsewhere_alone():
         torch.testing.assert_close(network(images), expected, atol=1e-4, rtol=1e-4)
 
 
-def test_heatmap_network_flip_matches_mmpose_test_step():
+def test_in_graph_flip_matches_mmpose_flip_heatmaps():
     model = build_model('mmpose_simplebaseline')
     network = HeatmapNetwork.from_test_cfg(model, model.dataset_meta['flip_indices']).eval()
     assert model.test_cfg['flip_test'] and model.test_cfg['shift_heatmap']
@@ -190,7 +190,7 @@ def test_crops_match_mmpose_topdown_affine():
 def generated_val(tmp_path_factory):
     """Generated val images with their ground-truth person boxes (xyxy)."""
     from refine_plugin.datasets.synthetic import generate_dataset
-    data = generate_dataset(tmp_path_factory.mktemp('deploy_data'), num_train=1, num_val=3,
+    data = generate_dataset(tmp_path_factory.mktemp('deploy_data'), num_train=1, num_val=2,
                             seed=3)
     annotations = json.loads(Path(data['val_ann']).read_text())
     images = []
@@ -232,7 +232,7 @@ def test_onnx_runtime_keypoints_match_pytorch(name, exported, generated_val):
         assert np.abs(keypoints - expected).max() <= 0.5, image_file
         np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
         num_persons += len(bboxes)
-    assert num_persons >= 3
+    assert num_persons >= 2
 
 
 def test_onnx_infer_tool_runs_without_mmcv_mmpose_or_torch(exported, generated_val):

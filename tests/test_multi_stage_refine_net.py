@@ -5,11 +5,11 @@ import mmpose
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.structures import InstanceData, PixelData
 from mmpose.models.backbones import MSPN
 from mmpose.models.heads import MSPNHead
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
-from mmengine.structures import InstanceData, PixelData
 
 from refine_plugin.models.backbones import MultiStageRefineNet
 from refine_plugin.models.backbones.res2net_conversion import convert_timm_res2net

@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-12e_synthetic-128x96.py'
-POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_res18_1xb32-40e_synthetic-128x96.py'
+POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
 METRIC_NAMES = ('AP', 'AP .5', 'AP .75', 'AR')
 
 
@@ -42,7 +42,11 @@ def parse_args():
     parser.add_argument('--skip-posefix', action='store_true')
     parser.add_argument('--workers', type=int, default=2, help='data loader workers')
     parser.add_argument('--num-vis', type=int, default=6, help='val images to visualise')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not args.skip_posefix and not Path(args.posefix_config).is_file():
+        parser.error(f'PoseFix config {args.posefix_config} not found: pass --posefix-config '
+                     'or --skip-posefix')
+    return args
 
 
 def log(phase, message):
@@ -154,14 +158,6 @@ def coco_keypoint_stats(ann_file, results_file):
 
 
 # ---------------------------------------------------------------- 4. PoseFix
-def posefix_available(config_path):
-    try:
-        from refine_plugin.apis import refine_results  # noqa: F401
-    except ImportError:
-        return False
-    return Path(config_path).is_file()
-
-
 def refine_with_posefix(args, data_root, work_dir, predictions_file):
     """Train PoseFix on the train split, refine the pose model's val predictions with it, and
     return the refined results file and its metrics."""
@@ -289,8 +285,8 @@ def main():
     rows = [dict(model=osp.splitext(osp.basename(args.config))[0], **metrics)]
 
     extra = dict(config=args.config, predictions=predictions)
-    if args.skip_posefix or not posefix_available(args.posefix_config):
-        log('posefix', 'skipped (--skip-posefix, or PoseFix is not installed)')
+    if args.skip_posefix:
+        log('posefix', 'skipped (--skip-posefix)')
     else:
         refined = timer.run('posefix', refine_with_posefix, args, data_root, work_dir,
                             predictions)

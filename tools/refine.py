@@ -4,15 +4,9 @@
         [--ann GT.json] [--device cuda:0] [--batch-size 16]
 """
 import argparse
-import contextlib
-import io
-import json
-
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 
 import refine_plugin  # noqa: F401
-from refine_plugin.apis import init_refiner, refine_results_file
+from refine_plugin.apis import coco_ap, init_refiner, refine_results_file
 
 
 def parse_args(argv=None):
@@ -29,21 +23,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def keypoint_ap(coco_gt: COCO, results_file: str) -> dict:
-    """COCO keypoint AP / AP50 / AP75 / AR of a results file (pycocotools, quiet)."""
-    with open(results_file) as f:
-        results = json.load(f)
-    if not results:
-        return dict(AP=0.0, AP50=0.0, AP75=0.0, AR=0.0)
-    with contextlib.redirect_stdout(io.StringIO()):
-        evaluator = COCOeval(coco_gt, coco_gt.loadRes(results), 'keypoints')
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
-    stats = evaluator.stats
-    return dict(AP=stats[0], AP50=stats[1], AP75=stats[2], AR=stats[5])
-
-
 def main(argv=None):
     args = parse_args(argv)
     model = init_refiner(args.config, args.checkpoint, device=args.device)
@@ -51,9 +30,7 @@ def main(argv=None):
                                   ann_file=args.ann, batch_size=args.batch_size)
     print(f'refined {len(refined)} poses -> {args.out}')
     if args.ann:
-        with contextlib.redirect_stdout(io.StringIO()):
-            coco_gt = COCO(args.ann)
-        before, after = keypoint_ap(coco_gt, args.results), keypoint_ap(coco_gt, args.out)
+        before, after = coco_ap(args.ann, args.results), coco_ap(args.ann, refined)
         print(f'| {"":6} | {"AP":>6} | {"AP50":>6} | {"AP75":>6} | {"AR":>6} |')
         print('|--------|--------|--------|--------|--------|')
         for name, stats in (('before', before), ('after', after)):

@@ -65,8 +65,9 @@ def count_params(model):
 
 def count_gflops(model, input_shape):
     """MMEngine's FLOP count (one multiply-add = one FLOP, as MMPose's tables) in G."""
-    info = get_model_complexity_info(model, input_shape=input_shape, show_table=False,
-                                     show_arch=False)
+    device = next(model.parameters()).device
+    inputs = (torch.rand(1, *input_shape, device=device), None)  # (images, no data samples)
+    info = get_model_complexity_info(model, inputs=inputs, show_table=False, show_arch=False)
     return info['flops'] / 1e9
 
 
@@ -80,7 +81,7 @@ def latency_per_person(model, input_shape, batch_size, repeats, warmup):
         if device.type == 'cuda':
             torch.cuda.synchronize(device)
         start = time.perf_counter()
-        model(inputs)
+        model(inputs, None, mode='tensor')
         if device.type == 'cuda':
             torch.cuda.synchronize(device)
         if run >= warmup:
