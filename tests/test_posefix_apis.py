@@ -27,7 +27,8 @@ def _check_same_but_xy(refined, results):
         assert new['image_id'] == old['image_id']
         assert new['score'] == old['score']
         assert new.get('category_id') == old.get('category_id')
-        new_kpts, old_kpts = np.reshape(new['keypoints'], (-1, 3)), np.reshape(old['keypoints'], (-1, 3))
+        new_kpts = np.reshape(new['keypoints'], (-1, 3))
+        old_kpts = np.reshape(old['keypoints'], (-1, 3))
         np.testing.assert_array_equal(new_kpts[:, 2], old_kpts[:, 2])
         assert np.isfinite(new_kpts).all()
 
@@ -37,7 +38,8 @@ def test_refine_real_results_keeps_ids_scores_and_count(refiner, shared_data):
         results = json.load(f)
     refined = refine_results(refiner, results, str(shared_data / 'coco'), batch_size=16)
     _check_same_but_xy(refined, results)
-    moved = [np.abs(np.subtract(n['keypoints'], o['keypoints'])).max() for n, o in zip(refined, results)]
+    moved = [np.abs(np.subtract(n['keypoints'], o['keypoints'])).max()
+             for n, o in zip(refined, results)]
     assert max(moved) > 0  # the (x, y) are the refiner's, not copies
 
 
@@ -65,8 +67,8 @@ def test_refine_file_with_annotation_file_names(refiner, tiny_coco, tmp_path):
     """Images found through the annotation file; ground-truth poses as results."""
     with open(tiny_coco['val_ann']) as f:
         anns = json.load(f)['annotations']
-    results = [dict(image_id=a['image_id'], category_id=1, keypoints=a['keypoints'], score=0.5 + i / 100)
-               for i, a in enumerate(anns) if a['num_keypoints'] > 0]
+    results = [dict(image_id=a['image_id'], category_id=1, keypoints=a['keypoints'],
+                    score=0.5 + i / 100) for i, a in enumerate(anns) if a['num_keypoints'] > 0]
     results_file = tmp_path / 'gt_as_results.json'
     results_file.write_text(json.dumps(results))
     refined = refine_results_file(refiner, str(results_file), tiny_coco['val_img'],

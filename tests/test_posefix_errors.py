@@ -1,4 +1,4 @@
-"""PoseFix's synthesized input poses: error rates as configured, each error in its distance band."""
+"""PoseFix's synthesized input poses: rates as configured, each error in its distance band."""
 import numpy as np
 import pytest
 
@@ -25,7 +25,8 @@ PROBABILITIES = dict(
     crowded=dict(nose=_table(0.1, 0, 0.04, 0.05), face=_table(0.12, 0.03, 0.04, 0.06),
                  upper=_table(0.14, 0.05, 0.06, 0.08), lower=_table(0.16, 0.07, 0.08, 0.1)),
     crowded_few_joints=dict(nose=_table(0.2, 0, 0.1, 0.1), face=_table(0.18, 0.04, 0.08, 0.12),
-                            upper=_table(0.2, 0.06, 0.1, 0.14), lower=_table(0.2, 0.08, 0.12, 0.16)))
+                            upper=_table(0.2, 0.06, 0.1, 0.14),
+                            lower=_table(0.2, 0.08, 0.12, 0.16)))
 
 AREA, OTHER_AREA = 6000.0, 9000.0
 # Fewer than 10 labelled joints, every one with its counterpart labelled.

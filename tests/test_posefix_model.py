@@ -1,4 +1,4 @@
-"""PoseFix refiner: input-pose rendering, the 3+K-channel stem, crops, dataset and a training step."""
+"""PoseFix refiner: input-pose rendering, the 3+K-channel stem, crops, dataset, training."""
 import json
 from pathlib import Path
 

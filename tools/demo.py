@@ -84,7 +84,13 @@ def box_source(args):
     if args.boxes_file:
         boxes = load_person_boxes(args.boxes_file, args.bbox_thr)
         no_boxes = np.zeros((0, 5), np.float32)
-        return lambda image_id, img: boxes.get(image_id, no_boxes)
+
+        def boxes_of(image_id, img):
+            if not isinstance(image_id, int):
+                raise ValueError(f'{args.boxes_file}: boxes are found by image id, but the image '
+                                 f'{image_id!r} has no numeric file name')
+            return boxes.get(image_id, no_boxes)
+        return boxes_of
     detector = init_person_detector(args.det_config, args.det_checkpoint, device=args.device)
     return lambda image_id, img: detect_persons(detector, img, args.det_cat_id, args.bbox_thr,
                                                 args.nms_thr)

@@ -13,7 +13,10 @@ from refine_plugin.engine import check_registered_types, prepare_cpu_distributed
 def parse_args():
     parser = argparse.ArgumentParser(description='Evaluate a pose model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file path or URL')
+    parser.add_argument(
+        'checkpoint', nargs='?', default=None,
+        help='checkpoint file path or URL; optional for models that load their own weights '
+        '(an EnsemblePoseEstimator config names each member\'s checkpoint)')
     parser.add_argument('--work-dir', help='the dir to save evaluation results')
     parser.add_argument('--out', help='dump the metrics to this JSON file')
     parser.add_argument('--dump', help='dump the raw predictions to this pickle file')
@@ -30,7 +33,8 @@ def parse_args():
 
 def merge_args(cfg, args):
     cfg.launcher = args.launcher
-    cfg.load_from = args.checkpoint
+    if args.checkpoint is not None:
+        cfg.load_from = args.checkpoint
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -60,5 +60,6 @@ val_dataloader = dict(
                  ann_file='annotations/person_keypoints_val.json',
                  data_prefix=dict(img='val/'), test_mode=True, pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_val.json')
+val_evaluator = dict(type='CocoMetric',
+                     ann_file=data_root + 'annotations/person_keypoints_val.json')
 test_evaluator = val_evaluator

@@ -81,7 +81,8 @@ def refine_results(model: torch.nn.Module, results: List[dict], img_dir: str,
     pipeline = Compose(model.cfg.refine_pipeline)
     refined = []
     for start in range(0, len(infos), batch_size):
-        batch = [pipeline(dict(info, **model.dataset_meta)) for info in infos[start:start + batch_size]]
+        batch = [pipeline(dict(info, **model.dataset_meta))
+                 for info in infos[start:start + batch_size]]
         with torch.no_grad():
             samples = model.test_step(pseudo_collate(batch))
         for sample in samples:

@@ -1,9 +1,9 @@
 """PoseFix's heatmap loss: cross-entropy between the soft-argmax heatmaps and the target map.
 
 PoseFix supervises its heatmaps with the softmax cross-entropy against a one-hot map of the true
-joint, next to the L1 loss of the soft-argmax coordinates. With a normalised Gaussian target (MMPose's
-``IntegralRegressionLabel`` with ``normalize=True``) this is the same loss with label smoothing over
-the neighbouring pixels; a small sigma recovers the one-hot target.
+joint, next to the L1 loss of the soft-argmax coordinates. With a normalised Gaussian target
+(MMPose's ``IntegralRegressionLabel`` with ``normalize=True``) this is the same loss with label
+smoothing over the neighbouring pixels; a small sigma recovers the one-hot target.
 """
 import torch
 from torch import Tensor, nn

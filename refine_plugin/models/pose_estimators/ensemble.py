@@ -150,7 +150,7 @@ class EnsemblePoseEstimator(BaseModel):
         heatmaps = self.average_heatmaps(inputs, data_samples)
         for heatmap, data_sample in zip(heatmaps, data_samples):
             keypoints, scores = self.codec.decode(heatmap.cpu().numpy())
-            # from the input frame to the image frame, as TopdownPoseEstimator.add_pred_to_datasample
+            # input frame -> image frame, as TopdownPoseEstimator.add_pred_to_datasample
             input_size = data_sample.metainfo['input_size']
             input_center = data_sample.metainfo['input_center']
             input_scale = data_sample.metainfo['input_scale']
