@@ -1,4 +1,4 @@
-"""MultiStageRefineNet + MultiStageRefineHead: MSPN equivalence, shapes, gradients, ImageNet init."""
+"""MultiStageRefineNet + MultiStageRefineHead: MSPN equivalence, shapes, grads, ImageNet init."""
 from pathlib import Path
 
 import mmpose

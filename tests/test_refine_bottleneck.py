@@ -1,4 +1,4 @@
-"""RefineBottleneck / RefineResNet: ResNet equivalence, Res2Net equivalence and conversion, grads."""
+"""RefineBottleneck / RefineResNet: ResNet and Res2Net equivalence, conversion, gradients."""
 import pytest
 import torch
 import torch.nn.functional as F

@@ -27,7 +27,7 @@ def _pass_through_first(width, scales):
 
 
 def _res2net_blocks(state_dict):
-    """``{block key prefix (with its dot): number of multi-scale convs}`` of a Res2Net state_dict."""
+    """``{block key prefix (with its dot): number of multi-scale convs}`` of a Res2Net."""
     blocks = {}
     for key in state_dict:
         match = _CONVS_KEY.match(key)

@@ -25,8 +25,9 @@ def coarse_to_fine_losses(num_stages, num_units):
 class MultiStageRefineHead(MSPNHead):
     """Per-unit heatmap predictors for ``MultiStageRefineNet`` with coarse-to-fine supervision.
 
-    Identical to MMPose's ``MSPNHead`` (its state_dict loads unchanged) except that ``level_indices``
-    and ``loss`` default to the coarse-to-fine scheme for any ``num_stages``/``num_units``, so a
+    Identical to MMPose's ``MSPNHead`` (its state_dict loads unchanged) except that
+    ``level_indices`` and ``loss`` default to the coarse-to-fine scheme for any
+    ``num_stages``/``num_units``, so a
     config only changes the numbers; the train pipeline must then produce ``num_units + 1`` target
     levels (``GenerateTarget(multilevel=True, encoder=[...])``).
 
