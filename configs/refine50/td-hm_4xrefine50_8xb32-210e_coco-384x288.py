@@ -1,27 +1,7 @@
 # 4xRefine-50, 384x288 (paper Table 2): td-hm_4xrefine50_8xb32-210e_coco-256x192.py at the larger
-# input; heatmaps are 96x72.
-_base_ = ['mmpose::_base_/default_runtime.py']
-custom_imports = dict(imports=['refine_plugin'], allow_failed_imports=False)
+# input; heatmaps are 96x72, with the same coarse-to-fine kernels 15, 11, 9, 7, 5.
+_base_ = ['./td-hm_4xrefine50_8xb32-210e_coco-256x192.py']
 
-# runtime
-train_cfg = dict(max_epochs=210, val_interval=10)
-
-# optimizer
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-3))
-
-# learning policy
-param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),  # warm-up
-    dict(type='MultiStepLR', begin=0, end=210, milestones=[170, 200], gamma=0.1, by_epoch=True)
-]
-
-# automatically scaling LR based on the actual training batch size
-auto_scale_lr = dict(base_batch_size=256)
-
-# hooks
-default_hooks = dict(checkpoint=dict(save_best='coco/AP', rule='greater'))
-
-# codec settings: one MegviiHeatmap target per supervision level, coarse (kernel 15) to fine (5)
 kernel_sizes = [15, 11, 9, 7, 5]
 codec = [
     dict(
@@ -30,51 +10,9 @@ codec = [
     for kernel_size in kernel_sizes
 ]
 
-# model settings
-model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(
-        type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
-    backbone=dict(
-        type='MultiStageRefineNet',
-        block='RefineBottleneck',
-        num_stages=4,
-        num_units=4,
-        num_blocks=[3, 4, 6, 3],
-        unit_channels=256,
-        base_channels=64,
-        scales=4,
-        base_width=26,
-        spatial_attention=True,
-        channel_attention=True,
-        norm_cfg=dict(type='BN'),
-        # timm's ImageNet Res2Net-50 (26w-4s), converted on load; attention layers start at init
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://github.com/rwightman/pytorch-image-models/releases/download/'
-            'v0.1-res2net/res2net50_26w_4s-06e79181.pth')),
-    head=dict(
-        type='MultiStageRefineHead',
-        num_stages=4,
-        num_units=4,
-        out_shape=(96, 72),
-        unit_channels=256,
-        out_channels=17,
-        norm_cfg=dict(type='BN'),
-        # levels [0, 1, 2, 3] for stages 1-3 and [1, 2, 3, 4] for stage 4; MSE (x0.25) on units
-        # 1-3 and OHKM MSE on unit 4 of every stage (MultiStageRefineHead's defaults)
-        decoder=codec[-1]),
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
+model = dict(head=dict(out_shape=(96, 72), decoder=codec[-1]))
 
-# base dataset settings
-dataset_type = 'CocoDataset'
-data_mode = 'topdown'
-data_root = 'data/coco/'
-
-# pipelines
+# the pipelines name the input size and the codecs, so they are restated at this size
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -91,43 +29,6 @@ val_pipeline = [
     dict(type='TopdownAffine', input_size=codec[0]['input_size']),
     dict(type='PackPoseInputs')
 ]
-
-# data loaders
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_train2017.json',
-        data_prefix=dict(img='train2017/'),
-        pipeline=train_pipeline,
-    ))
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_val2017.json',
-        bbox_file='data/coco/person_detection_results/'
-        'COCO_val2017_detections_AP_H_56_person.json',
-        data_prefix=dict(img='val2017/'),
-        test_mode=True,
-        pipeline=val_pipeline,
-    ))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
-
-# evaluators
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/person_keypoints_val2017.json',
-    nms_mode='none')
-test_evaluator = val_evaluator
