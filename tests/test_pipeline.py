@@ -29,6 +29,15 @@ def test_coco_ap_reproduces_the_known_values(shared_data):
     assert boxes['AP'] == pytest.approx(0.7877, abs=5e-5)
 
 
+def test_coco_ap_names_the_file_and_result_of_a_foreign_image_id(shared_data, tmp_path):
+    results = json.loads((shared_data / 'results/example_coco_preds.json').read_text())
+    results[5]['image_id'] = 999999
+    results_file = tmp_path / 'foreign.json'
+    results_file.write_text(json.dumps(results))
+    with pytest.raises(ValueError, match=r'foreign\.json, result 5: image_id 999999'):
+        coco_ap(str(shared_data / 'coco/test_coco.json'), str(results_file))
+
+
 @pytest.fixture(scope='module')
 def pose_model(shared_data, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('pipeline_model')

@@ -10,6 +10,8 @@ from typing import Dict, List, Union
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from ..evaluation.keypoint_results import check_keypoint_results
+
 _KEYPOINT_STATS = ('AP', 'AP50', 'AP75', 'APm', 'APl', 'AR', 'AR50', 'AR75', 'ARm', 'ARl')
 _BBOX_STATS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR', 'ARs', 'ARm',
                'ARl')
@@ -27,12 +29,17 @@ def coco_ap(gt_file: str, results: Union[str, List[dict]], iou_type: str = 'keyp
     """COCO stats of ``results`` (a results file or list) for ``iou_type`` keypoints or bbox."""
     if iou_type not in ('keypoints', 'bbox'):
         raise ValueError(f'iou_type must be "keypoints" or "bbox", got {iou_type!r}')
+    source = results if isinstance(results, str) else 'keypoint results'
     if isinstance(results, str):
         with open(results) as f:
             results = json.load(f)
     # pycocotools prints its progress and tables: the pipeline prints one table of its own
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(gt_file)
+        if iou_type == 'keypoints':
+            # loadRes' own error on a foreign image id names neither the file nor the result
+            check_keypoint_results(results, gt.getImgIds(),
+                                   len(gt.loadCats(1)[0]['keypoints']), source)
         if iou_type == 'bbox':
             results = [r for r in results if r.get('category_id', 1) == 1]
         evaluation = COCOeval(gt, gt.loadRes(results), iou_type)
