@@ -21,7 +21,7 @@ setup(
     packages=find_packages(include=['refine_plugin', 'refine_plugin.*']),
     include_package_data=True,
     # The configs ship inside the package (refine_plugin/.mim/configs is how mim finds them).
-    package_data={'refine_plugin': ['.mim/configs/**/*.py']},
+    package_data={'refine_plugin': ['.mim/configs/**/*.py', '.mim/configs/**/*.yml']},
     python_requires='>=3.8',
     # Ranges that work together: mmdet 3.3 asserts mmcv<2.2; mmpose 1.3 needs mmengine>=0.6.
     install_requires=[
