@@ -4,5 +4,5 @@ Configs turn it on with
 ``custom_imports = dict(imports=['refine_plugin'], allow_failed_imports=False)``.
 """
 from . import checkpoint_compat  # noqa: F401  (must run before any checkpoint is loaded)
-from . import apis, datasets, deploy, engine, evaluation, models  # noqa: F401
+from . import apis, codecs, datasets, deploy, engine, evaluation, models  # noqa: F401
 from .version import __version__  # noqa: F401

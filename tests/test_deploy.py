@@ -43,11 +43,11 @@ def small_simplebaseline_cfg(unbiased=False):
 
 MODEL_CFGS = {
     'mmpose_mspn': lambda: Config.fromfile(
-        REPO_ROOT / 'configs/cpu/td-hm_2xmspn-tiny_1xb32-12e_synthetic-128x96.py'),
+        REPO_ROOT / 'configs/cpu/td-hm_2xmspn-tiny_1xb32-16e_synthetic-128x96.py'),
     'mmpose_simplebaseline': small_simplebaseline_cfg,
     'mmpose_simplebaseline_dark': lambda: small_simplebaseline_cfg(unbiased=True),
     'plugin_refine': lambda: Config.fromfile(
-        REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-12e_synthetic-128x96.py'),
+        REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py'),
 }
 
 
@@ -158,6 +158,7 @@ def random_heatmaps(codec, num_keypoints=17, seed=0):
          unbiased=True),
     dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=11),
     dict(type='MegviiHeatmap', input_size=(96, 128), heatmap_size=(24, 32), kernel_size=5),
+    dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2, beta=10.),
 ])
 def test_numpy_decoders_match_mmpose_codecs(codec):
     encoder, heatmaps = random_heatmaps(codec)
@@ -278,3 +279,32 @@ def test_inferencer_rejects_malformed_boxes(exported, generated_val):
         inferencer(cv2.imread(image_file), np.zeros((2, 5)))
     with pytest.raises(ValueError, match='BGR image'):
         inferencer(None, np.zeros((1, 4)))
+
+
+def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
+    config = 'configs/cpu/td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py'
+    result = subprocess.run(
+        [sys.executable, 'tools/benchmark.py', config, '--batch-sizes', '1', '2', '--runs', '1',
+         '--warmup', '0', '--gemm-size', '256', '--train-batch', '2'],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    peak = float(out.split('fp32 peak: ')[1].split(' GFLOP/s')[0])
+    assert peak > 0
+    rows = [line.split(' | ') for line in out.splitlines() if line.startswith('| ')][1:]
+    # the plugin model and both MMPose references, three paths, two batch sizes
+    assert len(rows) == 3 * 3 * 2
+    eager_mspn = {row[3]: float(row[4]) for row in rows
+                  if row[0] == '| MMPose 4xMSPN-50' and row[2] == 'eager MMPose'}
+    assert set(eager_mspn) == {'1', '2'}
+    for row in rows:
+        persons_s, ratio, achieved = float(row[4]), row[5], float(row[8])
+        assert persons_s > 0
+        assert float(ratio) == pytest.approx(persons_s / eager_mspn[row[3]], rel=0.02)
+        # GFLOPs is printed to 0.01, achieved GFLOP/s to 0.1
+        assert achieved == pytest.approx(2 * float(row[7]) * persons_s,
+                                         abs=0.01 * persons_s + 0.06)
+    verdicts = [line for line in out.splitlines() if line.startswith('target ')]
+    # one per fast path (fast PyTorch, ONNX Runtime) and batch size of the plugin model
+    assert len(verdicts) == 2 * 2
+    assert 'samples/s' in out and 'ms/person' in out

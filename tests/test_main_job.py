@@ -45,7 +45,7 @@ def test_summary_json_and_markdown(job):
     assert summary['total_seconds'] == pytest.approx(sum(summary['phase_seconds'].values()),
                                                      abs=0.2)
     models = [row['model'] for row in summary['results']]
-    assert models[0] == 'td-hm_2xrefine-tiny_1xb32-12e_synthetic-128x96'
+    assert models[0] == 'td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96'
     assert models[-1].endswith('+ PoseFix')
     for row in summary['results']:
         for metric in main_job.METRIC_NAMES:

@@ -6,6 +6,7 @@ from mmpose.models.backbones.resnet import Bottleneck
 from torch import nn
 
 from refine_plugin.models.backbones import RefineBottleneck, RefineResNet
+from refine_plugin.models.backbones.refine_bottleneck import SpatialGateConv
 from refine_plugin.models.backbones.res2net_conversion import convert_timm_res2net
 
 
@@ -174,6 +175,27 @@ def test_attention_gates_change_the_residual():
     residual_plain = plain._residual(x)
     assert (residual_gated.abs() < residual_plain.abs() + 1e-6).all()
     assert not torch.allclose(gated, plain(x))
+
+
+@pytest.mark.parametrize('kernel_size,size', [(7, (16, 12)), (3, (5, 9)), (7, (3, 2))])
+def test_spatial_gate_conv_equals_a_plain_conv(kernel_size, size):
+    torch.manual_seed(0)
+    gate = SpatialGateConv(32, kernel_size)
+    nn.init.normal_(gate.bias)
+    x = torch.randn(2, 32, *size, requires_grad=True)
+    plain_x = x.detach().clone().requires_grad_(True)
+    out = gate(x)
+    plain_out = F.conv2d(plain_x, gate.weight, gate.bias, padding=kernel_size // 2)
+    torch.testing.assert_close(out, plain_out, atol=1e-5, rtol=1e-5)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    weight_grad = gate.weight.grad.clone()
+    gate.weight.grad = None
+    plain_out = F.conv2d(plain_x, gate.weight, gate.bias, padding=kernel_size // 2)
+    plain_out.backward(grad)
+    torch.testing.assert_close(x.grad, plain_x.grad, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(weight_grad, gate.weight.grad, atol=1e-4, rtol=1e-5)
+    assert list(gate.state_dict()) == ['weight', 'bias']
 
 
 def test_bad_arguments_are_named():

@@ -5,7 +5,7 @@ same input size): persons/s at each batch size for eager MMPose, the fast PyTorc
 channels_last, inference_mode, frozen TorchScript) and ONNX Runtime, each the median of ``--runs``
 timed calls after warm-up (taken round-robin over all rows), with the peak resident memory a call
 added; GFLOPs and the achieved
-GFLOP/s against this machine's fp32 peak, measured by a large GEMM in the same run. Then the train
+GFLOP/s against this machine's fp32 peak, measured by a large GEMM timed in the same rounds. Then the train
 data pipeline's samples/s against the first model's train step, and PoseFix's pose rendering time.
 
 All models use random weights (timing does not depend on them) and one forward per person (no
@@ -44,13 +44,19 @@ REFERENCES = {
     'MMPose 4xMSPN-50': MMPOSE_COCO / 'td-hm_4xmspn50_8xb32-210e_coco-256x192.py',
     'MMPose SimpleBaseline-R50': MMPOSE_COCO / 'td-hm_res50_8xb64-210e_coco-256x192.py',
 }
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# the plugin's Table 1/2 networks: its own 4xMSPN-50 (Bottleneck blocks) and 4xRefine-50 at both sizes
+DEFAULT_CONFIGS = [
+    'configs/mspn/td-hm_4xmspn50_8xb32-210e_coco-256x192.py',
+    'configs/refine50/td-hm_4xrefine50_8xb32-210e_coco-256x192.py',
+    'configs/refine50/td-hm_4xrefine50_8xb32-210e_coco-384x288.py',
+]
 PAGE_SIZE = 4096
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('configs', nargs='*',
-                        default=['configs/refine50/td-hm_4xrefine50_8xb32-210e_coco-256x192.py'])
+    parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--runs', type=int, default=5, help='timed calls per measurement')
     parser.add_argument('--warmup', type=int, default=2)
@@ -102,16 +108,23 @@ def median_seconds(call, runs, warmup):
     return statistics.median(times)
 
 
-def gemm_peak_gflops(size, runs):
-    """fp32 GFLOP/s of ``torch.mm`` on two size x size matrices (2 n^3 flops per product)."""
+def gemm_call(size):
+    """(row, call) of ``torch.mm`` on two size x size fp32 matrices: n^3 multiply-adds, so its
+    "achieved GFLOP/s" is the machine's fp32 peak under the same load as the models."""
     a, b = torch.randn(size, size), torch.randn(size, size)
-    seconds = median_seconds(lambda: torch.mm(a, b), runs, warmup=2)
-    return 2 * size**3 / seconds / 1e9
+    row = dict(model=f'torch.mm {size}x{size}', input='', path='fp32 GEMM', batch=1,
+               gmacs=size**3 / 1e9)
+    return row, lambda: torch.mm(a, b)
+
+
+def achieved_gflops(row):
+    return 2 * row['gmacs'] * row['persons_s']
 
 
 def load_cfg(config, input_size=None):
     """The config with random init, no flip test and, for references, the given input size."""
-    cfg = Config.fromfile(config)
+    path = Path(config)
+    cfg = Config.fromfile(str(path if path.is_file() else REPO_ROOT / path))
     cfg.model.backbone.init_cfg = None
     cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {}, flip_test=False)
     if input_size is not None and tuple(cfg.model.head.decoder['input_size']) != input_size:
@@ -227,7 +240,7 @@ def print_table(rows, peak_gflops, reference_rates):
           'GFLOPs (MACs) | achieved GFLOP/s | % of fp32 peak |')
     print('|---|---|---|---|---|---|---|---|---|---|')
     for row in rows:
-        achieved = 2 * row['gmacs'] * row['persons_s']
+        achieved = achieved_gflops(row)
         reference = reference_rates.get((row['input'], row['batch']))
         ratio = f"{row['persons_s'] / reference:.2f}" if reference else 'n/a'
         print(f"| {row['model']} | {row['input']} | {row['path']} | {row['batch']} | "
@@ -243,7 +256,7 @@ def print_targets(rows, peak_gflops, reference_rates):
         if row['model'] in REFERENCES or row['path'] == 'eager MMPose' or not reference:
             continue
         speedup = row['persons_s'] / reference
-        peak_share = 2 * row['gmacs'] * row['persons_s'] / peak_gflops
+        peak_share = achieved_gflops(row) / peak_gflops
         verdict = 'met' if speedup >= 2 and peak_share >= 0.4 else 'NOT met'
         print(f"target {verdict}: {row['model']} {row['path']} batch {row['batch']}: "
               f'{speedup:.2f}x eager 4xMSPN-50 (>= 2), {100 * peak_share:.0f}% of fp32 peak (>= 40%)')
@@ -256,12 +269,7 @@ def main():
     torch.manual_seed(0)
     print(f'torch {torch.__version__}, onnxruntime {ort.__version__}, '
           f'{torch.get_num_threads()} threads')
-    peak_gflops = gemm_peak_gflops(args.gemm_size, args.runs)
-    print(f'fp32 peak: {peak_gflops:.1f} GFLOP/s, measured as torch.mm of two '
-          f'{args.gemm_size}x{args.gemm_size} fp32 matrices (2n^3 flops), median of {args.runs} '
-          f'after 2 warm-up, {torch.get_num_threads()} threads')
-
-    calls, train_rates, input_sizes = [], None, []
+    calls, train_rates, input_sizes = [gemm_call(args.gemm_size)], None, []
     with tempfile.TemporaryDirectory() as onnx_dir:
         for config in args.configs:
             cfg = load_cfg(config)
@@ -275,8 +283,12 @@ def main():
                 for name, config in REFERENCES.items():
                     model = init_model(load_cfg(config, input_size), None, device='cpu').eval()
                     calls += inference_calls(name, model, args.batch_sizes, Path(onnx_dir))
-        rows = measure_round_robin(calls, args.runs, args.warmup)
+        gemm, *rows = measure_round_robin(calls, args.runs, args.warmup)
 
+    peak_gflops = achieved_gflops(gemm)
+    print(f'fp32 peak: {peak_gflops:.1f} GFLOP/s, measured as {gemm["model"]} (2n^3 flops), '
+          f'median of {args.runs} calls timed in the same rounds as the models, '
+          f'{torch.get_num_threads()} threads')
     reference_rates = {(r['input'], r['batch']): r['persons_s'] for r in rows
                        if r['model'] == 'MMPose 4xMSPN-50' and r['path'] == 'eager MMPose'}
     print()

@@ -28,6 +28,8 @@ def parse_args():
     parser.add_argument('--people-per-image', type=int, nargs=2, default=(1, 4),
                         metavar=('MIN', 'MAX'))
     parser.add_argument('--occluder-prob', type=float, default=0.3)
+    parser.add_argument('--clutter-shapes', type=int, nargs=2, default=(8, 30),
+                        metavar=('MIN', 'MAX'), help='background clutter shapes per image')
     parser.add_argument('--workers', type=int, default=2, help='rendering processes')
     parser.add_argument('--preview', help='also write a JPEG of the first val images, each '
                         'beside its ground-truth skeletons')
@@ -69,6 +71,7 @@ def main():
         args.out_dir, args.num_train, args.num_val, seed=args.seed,
         image_size=tuple(args.image_size), person_height=tuple(args.person_height),
         people_per_image=tuple(args.people_per_image), occluder_prob=args.occluder_prob,
+        clutter_shapes=tuple(args.clutter_shapes),
         num_workers=args.workers)
     for split in ('train', 'val'):
         with open(paths[f'{split}_ann']) as f:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-12e_synthetic-128x96.py'
+POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py'
 POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
 METRIC_NAMES = ('AP', 'AP .5', 'AP .75', 'AR')
 
@@ -35,9 +35,9 @@ def parse_args():
     parser.add_argument('--config', default=str(POSE_CONFIG), help='pose model config')
     parser.add_argument('--epochs', type=int, help='override the pose config\'s epochs')
     parser.add_argument('--posefix-config', default=str(POSEFIX_CONFIG))
-    parser.add_argument('--posefix-epochs', type=int, default=1,
+    parser.add_argument('--posefix-epochs', type=int, default=3,
                         help='PoseFix epochs (its config\'s full schedule is too long here)')
-    parser.add_argument('--posefix-people', type=int, default=1200,
+    parser.add_argument('--posefix-people', type=int, default=2000,
                         help='train PoseFix on the first N people of the train split')
     parser.add_argument('--skip-posefix', action='store_true')
     parser.add_argument('--workers', type=int, default=2, help='data loader workers')

@@ -71,30 +71,41 @@ def count_gflops(model, input_shape):
     return info['flops'] / 1e9
 
 
+def synchronize(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
 @torch.no_grad()
-def latency_per_person(model, input_shape, batch_size, repeats, warmup):
-    """Median forward time of a batch on the model's device, divided by the batch size, in ms."""
-    device = next(model.parameters()).device
+def interleaved_latency(models, input_shape, batch_size, repeats, warmup):
+    """Median forward time per person (ms) of each model, timed in turn within every round.
+
+    Round-robin timing exposes all models to the same load and warm-up, so their ratio holds on a
+    shared machine even when the absolute times drift.
+    """
+    device = next(models[0].parameters()).device
     inputs = torch.rand(batch_size, *input_shape, device=device)
-    timings = []
+    timings = [[] for _ in models]
     for run in range(warmup + repeats):
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        model(inputs, None, mode='tensor')
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        if run >= warmup:
-            timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1e3 / batch_size
+        for model, model_timings in zip(models, timings):
+            synchronize(device)
+            start = time.perf_counter()
+            model(inputs, None, mode='tensor')
+            synchronize(device)
+            if run >= warmup:
+                model_timings.append(time.perf_counter() - start)
+    return [statistics.median(t) * 1e3 / batch_size for t in timings]
 
 
-def measure(model, input_shape, batch_sizes, repeats, warmup):
-    row = dict(params=count_params(model) / 1e6, gflops=count_gflops(model, input_shape))
+def measure_pair(models, input_shape, batch_sizes, repeats, warmup):
+    """Rows of params, GFLOPs and latency per batch size for each model."""
+    rows = [dict(params=count_params(m) / 1e6, gflops=count_gflops(m, input_shape))
+            for m in models]
     for batch_size in batch_sizes:
-        row[f'ms_b{batch_size}'] = latency_per_person(model, input_shape, batch_size, repeats,
-                                                      warmup)
-    return row
+        latencies = interleaved_latency(models, input_shape, batch_size, repeats, warmup)
+        for row, latency in zip(rows, latencies):
+            row[f'ms_b{batch_size}'] = latency
+    return rows
 
 
 def input_shape_of(cfg):
@@ -120,7 +131,7 @@ def parse_args():
     parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch\'s choice)')
     parser.add_argument('--device', default='cpu')
@@ -138,20 +149,15 @@ def main():
         path = Path(config) if Path(config).is_file() else REPO_ROOT / config
         cfg = Config.fromfile(str(path))
         input_shape = input_shape_of(cfg)
-        ours_row = None
-        for network, model_cfg in (('plugin', cfg.model),
-                                   ('MMPose MSPN', mmpose_mspn_counterpart(cfg.model))):
-            model = build_network(model_cfg).to(args.device)
-            row = measure(model, input_shape, args.batch_sizes, args.repeats, args.warmup)
-            row.update(config=path.stem, network=network)
-            rows.append(row)
-            if ours_row is None:
-                ours_row = row
-            else:
-                ratio = {key: ours_row[key] / row[key] for key in row
-                         if key not in ('config', 'network')}
-                rows.append(dict(ratio, config=path.stem, network='ratio plugin/MSPN'))
-            del model
+        models = [build_network(model_cfg).to(args.device)
+                  for model_cfg in (cfg.model, mmpose_mspn_counterpart(cfg.model))]
+        ours, mspn = measure_pair(models, input_shape, args.batch_sizes, args.repeats,
+                                  args.warmup)
+        ratio = {key: ours[key] / mspn[key] for key in ours}
+        rows += [dict(ours, config=path.stem, network='plugin'),
+                 dict(mspn, config=path.stem, network='MMPose MSPN'),
+                 dict(ratio, config=path.stem, network='ratio plugin/MSPN')]
+        del models
     print(f'torch threads: {torch.get_num_threads()}, device: {args.device}, '
           f'median of {args.repeats} runs after {args.warmup} warm-up')
     print(format_table(rows, args.batch_sizes))

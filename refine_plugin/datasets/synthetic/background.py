@@ -66,16 +66,17 @@ def draw_clutter_shape(rng, img, color, size_range):
                  cv2.LINE_AA, SUBPIXEL_BITS)
 
 
-def make_background(rng, height, width, person_scale):
-    """A BGR uint8 background: smooth colour field, optional stripes, and 8-30 clutter shapes sized
-    like body parts of people of height ``person_scale`` up to whole objects."""
+def make_background(rng, height, width, person_scale, clutter_shapes=(8, 30)):
+    """A BGR uint8 background: smooth colour field, optional stripes, and a number of clutter
+    shapes in the ``clutter_shapes`` range, sized like body parts of people of height
+    ``person_scale`` up to whole objects."""
     base = np.array(random_color(rng), np.float32) / 255
     field = _smooth_field(rng, height, width, int(rng.integers(3, 9)))
     img = 0.55 * base + 0.45 * field
     if rng.random() < 0.5:
         img = img * (0.75 + 0.25 * _stripes(rng, height, width))
     img = (np.clip(img, 0, 1) * 255).astype(np.uint8)
-    for _ in range(rng.integers(8, 31)):
+    for _ in range(rng.integers(clutter_shapes[0], clutter_shapes[1] + 1)):
         draw_clutter_shape(rng, img, random_color(rng), (0.1 * person_scale, 0.8 * person_scale))
     return img
 

@@ -57,7 +57,7 @@ def _write_split(split, num_images, seed, root, options, num_workers):
 
 def generate_dataset(out_dir, num_train, num_val, seed=0, image_size=(320, 240),
                      person_height=(48, 216), people_per_image=(1, 4), occluder_prob=0.3,
-                     jpeg_quality=90, num_workers=1):
+                     clutter_shapes=(8, 30), jpeg_quality=90, num_workers=1):
     """Generate train and val splits under ``out_dir``.
 
     Args:
@@ -68,6 +68,7 @@ def generate_dataset(out_dir, num_train, num_val, seed=0, image_size=(320, 240),
         person_height: (min, max) person height in pixels, log-uniform (default ratio 4.5).
         people_per_image: (min, max) number of people drawn in an image.
         occluder_prob: probability of each further foreground occluder in an image.
+        clutter_shapes: (min, max) number of background clutter shapes in an image.
         jpeg_quality: JPEG quality of the images.
         num_workers: processes rendering images in parallel.
 
@@ -81,7 +82,7 @@ def generate_dataset(out_dir, num_train, num_val, seed=0, image_size=(320, 240),
     root = Path(out_dir).resolve()
     options = dict(jpeg_quality=jpeg_quality, scene=dict(
         width=image_size[0], height=image_size[1], people_range=people_per_image,
-        height_range=person_height, occluder_prob=occluder_prob))
+        height_range=person_height, occluder_prob=occluder_prob, clutter_shapes=clutter_shapes))
     paths = dict(root=str(root))
     for split, num in zip(SPLITS, (num_train, num_val)):
         ann_file, img_dir = _write_split(split, num, seed, root, options, num_workers)

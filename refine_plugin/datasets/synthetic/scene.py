@@ -67,11 +67,12 @@ def _polygons(mask):
     return [p for p in polys if len(p) >= 6]
 
 
-def render_scene(rng, width, height, people_range, height_range, occluder_prob):
+def render_scene(rng, width, height, people_range, height_range, occluder_prob,
+                 clutter_shapes):
     """Render one image; returns (BGR uint8 image, list of annotation dicts without ids)."""
     num_people = int(rng.integers(people_range[0], people_range[1] + 1))
     heights, origins = _place_people(rng, num_people, width, height, height_range)
-    img = make_background(rng, height, width, float(np.median(heights)))
+    img = make_background(rng, height, width, float(np.median(heights)), clutter_shapes)
     label_map = np.zeros((height, width), np.uint16)
 
     people = []

@@ -1,7 +1,7 @@
 """Heatmap -> keypoint decoders of MMPose's codecs, in numpy and OpenCV only.
 
 Each follows the MMPose 1.x codec of the same name (``MSRAHeatmap`` with and without
-``unbiased``, ``MegviiHeatmap``) so ONNX Runtime users get the keypoints ``model.test_step``
+``unbiased``, ``MegviiHeatmap``, and the plugin's ``SoftmaxHeatmap``) so ONNX Runtime users get the keypoints ``model.test_step``
 gives. Keypoints come out in model-input pixels; ``OnnxPoseInferencer`` maps them to the image.
 """
 import cv2
@@ -68,6 +68,13 @@ def decode_msra(heatmaps, unbiased=False, blur_kernel_size=11):
     return quarter_offset_refine(locations, heatmaps), scores
 
 
+def spatial_softmax(logits: np.ndarray, beta: float) -> np.ndarray:
+    """Softmax over the pixels of each (H, W) map of ``logits`` (K, H, W), after scaling by beta."""
+    flat = logits.reshape(logits.shape[0], -1).astype(np.float32) * beta
+    flat = np.exp(flat - flat.max(axis=1, keepdims=True))
+    return (flat / flat.sum(axis=1, keepdims=True)).reshape(logits.shape)
+
+
 def decode_megvii(heatmaps, kernel_size=11):
     """MegviiHeatmap: blur, argmax, quarter pixel towards the higher neighbour plus half a pixel.
 
@@ -95,10 +102,14 @@ def decode_heatmaps(heatmaps: np.ndarray, codec: dict):
     if codec_type == 'MSRAHeatmap':
         locations, scores = decode_msra(heatmaps, codec.get('unbiased', False),
                                         codec.get('blur_kernel_size', 11))
+    elif codec_type == 'SoftmaxHeatmap':
+        locations, scores = decode_msra(spatial_softmax(heatmaps, codec.get('beta', 1.0)),
+                                        codec.get('unbiased', False),
+                                        codec.get('blur_kernel_size', 11))
     elif codec_type == 'MegviiHeatmap':
         locations, scores = decode_megvii(heatmaps, codec.get('kernel_size', 11))
     else:
         raise ValueError(f"codec type '{codec_type}' has no ONNX Runtime decoder; supported: "
-                         'MSRAHeatmap, MegviiHeatmap')
+                         'MSRAHeatmap, SoftmaxHeatmap, MegviiHeatmap')
     scale = np.array(codec['input_size'], np.float32) / np.array(codec['heatmap_size'], np.float32)
     return locations * scale, scores

@@ -1,17 +1,21 @@
 # A 2-stage MultiStageRefineNet with Refine blocks, narrowed to train in minutes on a 2-core CPU, on
-# the plugin's generated data (tools/generate_data.py data/synthetic). Same recipe as MMPose's
-# 4xMSPN-50 (coarse-to-fine targets, OHKM on the last unit of each stage) at 128x96, from scratch
-# (no weights can be downloaded on the CPU machine), with a short Adam schedule.
+# the plugin's generated data (tools/generate_data.py data/synthetic), from scratch (no weights can
+# be downloaded on the CPU machine), with a short Adam schedule.
 # Narrowed where the CPU time goes: 3 encoder levels of one block each (stride 4 to 16, enough
 # for a 128x96 crop), 16 base channels and 32-channel decoder units.
+# Where it departs from MMPose's 4xMSPN-50 recipe, and why: the coarse-to-fine targets stay, but
+# each unit's loss is the spatial-softmax cross-entropy instead of (OHKM) MSE, because MSE sits on
+# its all-zero plateau for longer than the ~1000 iterations of this schedule (measured: the MSE
+# stayed at the all-zero prediction's value from epoch 3 to 12); and the augmentation is milder
+# (no half-body, rotation 30 degrees) for the same short schedule.
 _base_ = ['mmpose::_base_/default_runtime.py']
 custom_imports = dict(imports=['refine_plugin'], allow_failed_imports=False)
 
-train_cfg = dict(max_epochs=12, val_interval=3)
+train_cfg = dict(max_epochs=16, val_interval=4)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
-    dict(type='CosineAnnealingLR', begin=0, end=12, T_max=12, eta_min=2e-5, by_epoch=True,
+    dict(type='CosineAnnealingLR', begin=0, end=16, T_max=16, eta_min=2e-5, by_epoch=True,
          convert_to_iter_based=True)
 ]
 auto_scale_lr = dict(base_batch_size=32)
@@ -21,10 +25,11 @@ default_hooks = dict(
 
 num_stages, num_units = 2, 3
 input_size = (96, 128)
-# Coarse-to-fine Gaussians as MSPN's, but MSRA targets peaking at 1: MegviiHeatmap's peak at 255
-# needs the predictors' last BN to grow a hundredfold, which a few CPU epochs of Adam cannot do.
-codec = [dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(24, 32), sigma=sigma)
-         for sigma in (2.0, 1.7, 1.4, 1.1)]
+# Coarse-to-fine Gaussians as MSPN's. The cross-entropy normalises each target map, so the peak
+# value does not matter; SoftmaxHeatmap decodes the logits through the same softmax.
+softmax_beta = 10.
+codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(24, 32), sigma=sigma,
+              beta=softmax_beta) for sigma in (2.0, 1.7, 1.4, 1.1)]
 
 model = dict(
     type='TopdownPoseEstimator',
@@ -33,10 +38,14 @@ model = dict(
     backbone=dict(type='MultiStageRefineNet', block='RefineBottleneck', num_stages=num_stages,
                   num_units=num_units, num_blocks=(1, 1, 1), unit_channels=32,
                   base_channels=16),
-    # The predictors end in BN: at MSPNHead's default gamma=1 the first few hundred iterations
-    # only shrink the outputs to the targets' scale (std ~0.1); starting there saves them.
+    # The predictors end in BN, so the logits' spread is the BN's gamma, which Adam grows by about
+    # lr per step: a peaked softmax over 32x24 pixels needs a spread near 10, hence beta=10 (as
+    # KLDiscretLoss's for SimCC) on gamma initialised at 0.1.
     head=dict(type='MultiStageRefineHead', num_stages=num_stages, num_units=num_units,
               out_shape=(32, 24), unit_channels=32, out_channels=17, decoder=codec[-1],
+              loss=[dict(type='HeatmapCrossEntropyLoss', use_softmax=True, beta=softmax_beta,
+                         loss_weight=weight)
+                    for weight in ([0.25] * (num_units - 1) + [1.]) * num_stages],
               init_cfg=[dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', layer='BatchNorm2d', val=0.1)]),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
@@ -49,8 +58,7 @@ train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),
+    dict(type='RandomBBoxTransform', rotate_factor=30., scale_factor=(0.8, 1.2)),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='GenerateTarget', multilevel=True, encoder=codec),
     dict(type='PackPoseInputs')

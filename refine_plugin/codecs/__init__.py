@@ -1,0 +1,1 @@
+from .softmax_heatmap import SoftmaxHeatmap  # noqa: F401

@@ -1,0 +1,48 @@
+"""SoftmaxHeatmap decodes spatial-softmax logits, and the softmax cross-entropy is the textbook one."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpose.codecs import MSRAHeatmap
+from mmpose.registry import KEYPOINT_CODECS
+
+import refine_plugin  # noqa: F401  (registers the plugin's modules)
+from refine_plugin.models.heads import HeatmapCrossEntropyLoss
+
+CODEC = dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5,
+             beta=10.)
+
+
+def test_logits_below_zero_decode_to_their_peaks():
+    codec = KEYPOINT_CODECS.build(CODEC)
+    rng = np.random.default_rng(0)
+    keypoints = rng.uniform([8, 8], [88, 120], (1, 17, 2)).astype(np.float32)
+    heatmaps = codec.encode(keypoints, np.ones((1, 17)))['heatmaps']
+    logits = np.log(heatmaps + 1e-12) / codec.beta - 5.0
+    assert (logits.reshape(17, -1).max(axis=1) < 0).all()
+    decoded, scores = codec.decode(logits)
+    # softmax(beta * logits) is the target map normalised: MMPose decodes the target map to the
+    # same keypoints (same argmax, same ordering of neighbours)
+    plain = MSRAHeatmap(input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)
+    expected, _ = plain.decode(heatmaps)
+    np.testing.assert_allclose(decoded, expected, atol=1e-4)
+    np.testing.assert_allclose(scores[0], 1 / heatmaps.reshape(17, -1).sum(axis=1), rtol=1e-4)
+    # MMPose's decoder on the raw logits marks every joint missing (location -1)
+    raw_keypoints, _ = plain.decode(logits)
+    assert (raw_keypoints == -1 * plain.scale_factor).all()
+
+
+def test_softmax_cross_entropy_matches_torch():
+    torch.manual_seed(0)
+    logits = torch.randn(4, 17, 8, 6)
+    target = torch.rand(4, 17, 8, 6)
+    target[1, 3] = 0  # a joint without a target, weight 0
+    weight = torch.rand(4, 17)
+    weight[1, 3] = 0
+    loss = HeatmapCrossEntropyLoss(use_softmax=True, beta=10., loss_weight=0.5)
+    probabilities = target.flatten(2) / target.flatten(2).sum(dim=2, keepdim=True).clamp_min(1e-8)
+    per_joint = F.cross_entropy((10. * logits).flatten(0, 1).flatten(1),
+                                probabilities.flatten(0, 1), reduction='none').view(4, 17)
+    expected = (per_joint * weight).mean() * 0.5
+    assert loss(logits, target, weight).item() == pytest.approx(expected.item(), rel=1e-5)
+    assert torch.isfinite(loss(logits, target, weight))
