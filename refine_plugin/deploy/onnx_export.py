@@ -12,9 +12,8 @@ import torch
 from mmengine.config import Config
 
 from .folded_network import example_input, folded_heatmap_network
+from .ort_pose.decode import SUPPORTED_CODECS
 from .ort_pose.inferencer import METADATA_KEY
-
-SUPPORTED_CODECS = ('MSRAHeatmap', 'MegviiHeatmap')
 
 
 def find_transform(pipeline, transform_type: str) -> dict:

@@ -7,6 +7,8 @@ gives. Keypoints come out in model-input pixels; ``OnnxPoseInferencer`` maps the
 import cv2
 import numpy as np
 
+SUPPORTED_CODECS = ('MSRAHeatmap', 'SoftmaxHeatmap', 'MegviiHeatmap')
+
 
 def heatmap_maximum(heatmaps: np.ndarray):
     """Argmax ``(K, 2)`` as (x, y) and peak ``(K,)`` of ``(K, H, W)`` heatmaps; -1 where peak <= 0."""
@@ -110,6 +112,6 @@ def decode_heatmaps(heatmaps: np.ndarray, codec: dict):
         locations, scores = decode_megvii(heatmaps, codec.get('kernel_size', 11))
     else:
         raise ValueError(f"codec type '{codec_type}' has no ONNX Runtime decoder; supported: "
-                         'MSRAHeatmap, SoftmaxHeatmap, MegviiHeatmap')
+                         f'{", ".join(SUPPORTED_CODECS)}')
     scale = np.array(codec['input_size'], np.float32) / np.array(codec['heatmap_size'], np.float32)
     return locations * scale, scores
