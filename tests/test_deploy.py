@@ -159,6 +159,8 @@ def random_heatmaps(codec, num_keypoints=17, seed=0):
     dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=11),
     dict(type='MegviiHeatmap', input_size=(96, 128), heatmap_size=(24, 32), kernel_size=5),
     dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2, beta=10.),
+    dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.1, beta=10.,
+         unbiased=True, blur_kernel_size=5),
 ])
 def test_numpy_decoders_match_mmpose_codecs(codec):
     encoder, heatmaps = random_heatmaps(codec)

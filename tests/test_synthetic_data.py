@@ -12,6 +12,7 @@ from pycocotools.cocoeval import COCOeval
 from refine_plugin.datasets.synthetic import generate_dataset
 from refine_plugin.datasets.synthetic.body import (COCO_KEYPOINT_NAMES, KPT, MEAN_PROPORTIONS,
                                                    pose_body, sample_angles)
+from refine_plugin.datasets.synthetic.render import PART, build_parts, sample_style
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,6 +119,19 @@ def test_body_left_right_and_segment_lengths():
                          ('left_hip', 'left_knee', 'thigh'), ('right_knee', 'right_ankle', 'shin')):
         assert np.linalg.norm(front.joints[KPT[a]] - front.joints[KPT[b]]) == pytest.approx(
             props[length])
+
+
+@pytest.mark.parametrize('yaw, printed', [(0, True), (60, True), (110, False), (180, False)])
+def test_shirt_print_shows_the_front_only(yaw, printed):
+    """The front/back cue of small people: a collar and chest print on the shirt's front only."""
+    rng = np.random.default_rng(0)
+    body = pose_body(dict(MEAN_PROPORTIONS), sample_angles(rng), yaw=yaw, camera_pitch=0, roll=0)
+    style = sample_style(rng)
+    parts, _ = build_parts(body, 100, (50, 60), style)
+    torso = next(part for part in parts if part.part == PART['torso'])
+    colours = [shape[-1] for shape in torso.shapes]
+    assert (style.shirt_print in colours) == printed
+    assert style.shirt_print != style.shirt
 
 
 def test_same_seed_same_data_other_seed_other_data(dataset, tmp_path):

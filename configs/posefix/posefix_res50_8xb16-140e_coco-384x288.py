@@ -3,8 +3,10 @@
 _base_ = ['./posefix_res50_8xb16-140e_coco-256x192.py']
 
 input_size = (288, 384)
+# unbiased: MMPose's default Gaussian generator centres a sigma-1.5 kernel a pixel up-left of the
+# keypoint (it needs 3 * sigma to be an integer); the sub-pixel one is exact for any sigma
 codec = dict(type='IntegralRegressionLabel', input_size=input_size, heatmap_size=(72, 96),
-             sigma=1.5, normalize=True)
+             sigma=1.5, unbiased=True, normalize=True)
 model = dict(input_pose_sigma=9.0,
              head=dict(in_featuremap_size=(9, 12), decoder=codec))
 

@@ -31,6 +31,10 @@ JOINT_PARTS = {
 # Limb widths as fractions of body height.
 _WIDTH = dict(upper_arm=0.055, forearm=0.045, thigh=0.085, shin=0.062, neck=0.05)
 _LIGHT = np.array([0.35, 0.55, 0.75]) / np.linalg.norm([0.35, 0.55, 0.75])
+# The shirt's front carries a collar and a chest print (as real shirts often do) when the torso
+# faces the camera at least this much (z of its forward direction); the back is plain. This is the
+# front/back cue that small people keep: their faces are a few pixels.
+_SHIRT_FRONT_FACING = 0.3
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Style:
     skin: tuple
     hair: tuple
     shirt: tuple
+    shirt_print: tuple
     pants: tuple
     shoes: tuple
     forearm: tuple
@@ -51,7 +56,8 @@ def sample_style(rng):
     dark = rng.random() < 0.7
     hair = tuple(int(c * (0.35 if dark else 1)) for c in random_color(rng))
     shirt, pants = random_color(rng), random_color(rng)
-    return Style(skin=skin, hair=hair, shirt=shirt, pants=pants,
+    shirt_print = tuple(255 - c for c in shirt)
+    return Style(skin=skin, hair=hair, shirt=shirt, shirt_print=shirt_print, pants=pants,
                  shoes=tuple(int(c * 0.5) for c in random_color(rng)),
                  forearm=shirt if rng.random() < 0.5 else skin,
                  shin=pants if rng.random() < 0.7 else skin)
@@ -90,6 +96,13 @@ def build_parts(body, height, origin, style):
         _line(shoulder_mid, hip_mid, 0.13 * height, style.shirt),
         _line(k['left_shoulder'], k['right_shoulder'], 0.06 * height, style.shirt),
         _line(k['left_hip'], k['right_hip'], 0.09 * height, style.pants)]
+    if body.forward[2] > _SHIRT_FRONT_FACING:
+        chest = shoulder_mid + 0.4 * (hip_mid - shoulder_mid)
+        collar = shoulder_mid + 0.15 * (hip_mid - shoulder_mid)
+        for shoulder in (k['left_shoulder'], k['right_shoulder']):
+            torso.shapes.append(_line(shoulder_mid + 0.35 * (shoulder - shoulder_mid), collar,
+                                      0.012 * height, style.shirt_print))
+        torso.shapes.append(('circle', chest, 0.035 * height, style.shirt_print))
     parts.append(torso)
 
     head_c = project(body.head_center)
