@@ -11,7 +11,7 @@ Its targets are Gaussians centred at the keypoint's sub-pixel position for every
 ``MSRAHeatmap`` (``unbiased=False``) cuts a ``2 * 3 * sigma + 1`` patch by integer truncation, which
 centres the Gaussian one pixel up and left of the keypoint whenever ``3 * sigma`` is not an integer
 (sigma 1.1, 1.4, 1.7, ...): a network trained on those targets predicts every joint a heatmap pixel
-up-left, which cost the CPU configs most of their AP.
+up-left (measured on the CPU config: 4 input pixels in x and y).
 """
 import numpy as np
 from mmpose.codecs import MSRAHeatmap
