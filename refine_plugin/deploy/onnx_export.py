@@ -44,10 +44,11 @@ def deployment_metadata(cfg: Config, dataset_meta: dict) -> dict:
     )
 
 
-def export_onnx(pose_model: torch.nn.Module, out_file: str, opset_version: int = 17) -> dict:
+def export_onnx(pose_model: torch.nn.Module, out_file: str, opset_version: int = 18) -> dict:
     """Write ``pose_model`` (built by ``mmpose.apis.init_model``) to ``out_file``.
 
-    Returns the metadata stored in the file.
+    Returns the metadata stored in the file. Opset 18 is the first with Col2Im, which the Refine
+    blocks' spatial gate (``SpatialGateConv``) exports to.
     """
     metadata = deployment_metadata(pose_model.cfg, pose_model.dataset_meta)
     network = folded_heatmap_network(pose_model)

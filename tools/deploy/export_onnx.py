@@ -25,7 +25,7 @@ def parse_args():
     parser.add_argument('out_file')
     parser.add_argument('--no-flip', action='store_true',
                         help='export without the flip test (half the cost, slightly lower AP)')
-    parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--opset', type=int, default=18, help='18 or later (Col2Im)')
     return parser.parse_args()
 
 
