@@ -15,6 +15,9 @@ from .folded_network import example_input, folded_heatmap_network
 from .ort_pose.decode import SUPPORTED_CODECS
 from .ort_pose.inferencer import METADATA_KEY
 
+# the first opset with Col2Im, which the Refine blocks' spatial gate (SpatialGateConv) exports to
+OPSET_VERSION = 18
+
 
 def find_transform(pipeline, transform_type: str) -> dict:
     matches = [t for t in pipeline if t['type'] == transform_type]
@@ -44,11 +47,11 @@ def deployment_metadata(cfg: Config, dataset_meta: dict) -> dict:
     )
 
 
-def export_onnx(pose_model: torch.nn.Module, out_file: str, opset_version: int = 18) -> dict:
+def export_onnx(pose_model: torch.nn.Module, out_file: str,
+                opset_version: int = OPSET_VERSION) -> dict:
     """Write ``pose_model`` (built by ``mmpose.apis.init_model``) to ``out_file``.
 
-    Returns the metadata stored in the file. Opset 18 is the first with Col2Im, which the Refine
-    blocks' spatial gate (``SpatialGateConv``) exports to.
+    Returns the metadata stored in the file.
     """
     metadata = deployment_metadata(pose_model.cfg, pose_model.dataset_meta)
     network = folded_heatmap_network(pose_model)

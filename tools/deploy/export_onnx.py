@@ -16,6 +16,7 @@ from mmpose.apis import init_model
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
 from refine_plugin.deploy import HeatmapNetwork, export_onnx
+from refine_plugin.deploy.onnx_export import OPSET_VERSION
 
 
 def parse_args():
@@ -25,7 +26,8 @@ def parse_args():
     parser.add_argument('out_file')
     parser.add_argument('--no-flip', action='store_true',
                         help='export without the flip test (half the cost, slightly lower AP)')
-    parser.add_argument('--opset', type=int, default=18, help='18 or later (Col2Im)')
+    parser.add_argument('--opset', type=int, default=OPSET_VERSION,
+                        help=f'{OPSET_VERSION} or later (Col2Im)')
     return parser.parse_args()
 
 
