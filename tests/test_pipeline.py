@@ -89,6 +89,26 @@ def test_gt_boxes_give_one_pose_per_annotated_person(shared_data, pose_model, tm
     assert len(results) == 12  # the persons with keypoints of test_coco.json
 
 
+def test_gt_box_results_follow_the_configs_nms(shared_data, pose_model, tmp_path):
+    """Two people with one box get one pose each under nms_mode='none', as tools/test.py scores."""
+    coco = shared_data / 'coco'
+    gt = json.loads((coco / 'test_coco.json').read_text())
+    person = next(ann for ann in gt['annotations'] if ann['num_keypoints'] > 0)
+    gt['annotations'].append(dict(person, id=max(ann['id'] for ann in gt['annotations']) + 1))
+    ann_file = tmp_path / 'doubled_person.json'
+    ann_file.write_text(json.dumps(gt))
+    no_nms_config = tmp_path / 'no_nms.py'
+    cfg = Config.fromfile(pose_model[0])
+    cfg.test_evaluator.nms_mode = 'none'
+    cfg.dump(no_nms_config)
+
+    counts = {}
+    for name, config in (('oks_nms', pose_model[0]), ('none', str(no_nms_config))):
+        output = run_pipeline(config, pose_model[1], str(ann_file), str(coco), str(tmp_path / name))
+        counts[name] = len(json.loads(Path(output['results_file']).read_text()))
+    assert counts == {'oks_nms': 12, 'none': 13}
+
+
 def test_test_dev_run_writes_a_submission_that_loads_with_pycocotools(shared_data, pose_model,
                                                                      tmp_path):
     """No ground truth: tools/pipeline.py writes the server's file, with no AP."""

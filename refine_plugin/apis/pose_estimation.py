@@ -5,6 +5,10 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+# CocoMetric's arguments that decide which poses a results file keeps and with what score
+RESCORING_KEYS = ('use_area', 'iou_type', 'score_mode', 'keypoint_score_thr', 'nms_mode',
+                  'nms_thr')
+
 
 def estimate_poses(config: str, checkpoint: Optional[str], ann_file: str, img_dir: str,
                    out_dir: str, bbox_file: Optional[str] = None, bbox_score_thr: float = 0.0,
@@ -31,9 +35,22 @@ def estimate_poses(config: str, checkpoint: Optional[str], ann_file: str, img_di
         dataset.filter_cfg = dict(bbox_score_thr=bbox_score_thr)
     cfg.test_evaluator = dict(type='CocoSubmissionMetric', ann_file=osp.abspath(ann_file),
                               outfile_dir=osp.abspath(out_dir), submission_name=submission_name,
-                              split=split)
+                              split=split, **rescoring_settings(cfg.test_evaluator))
     cfg.work_dir = osp.abspath(out_dir)
     cfg.load_from = checkpoint
     runner = Runner.from_cfg(cfg)
     runner.test()
     return runner.test_evaluator.metrics[0].results_file
+
+
+def rescoring_settings(evaluator_cfg) -> dict:
+    """The rescoring and NMS settings of a config's ``CocoMetric`` test evaluator.
+
+    The results file must hold what ``tools/test.py`` scores: e.g. the CPU configs keep one pose
+    per ground-truth box (``nms_mode='none'``), where CocoMetric's default OKS NMS would drop one of
+    two overlapping people whose predicted poses agree.
+    """
+    evaluators = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
+    coco_metric = next((e for e in evaluators
+                        if e.get('type') in ('CocoMetric', 'CocoSubmissionMetric')), {})
+    return {key: coco_metric[key] for key in RESCORING_KEYS if key in coco_metric}
