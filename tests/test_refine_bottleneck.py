@@ -6,7 +6,7 @@ from mmpose.models.backbones.resnet import Bottleneck
 from torch import nn
 
 from refine_plugin.models.backbones import RefineBottleneck, RefineResNet
-from refine_plugin.models.backbones.refine_bottleneck import SpatialGateConv
+from refine_plugin.models.backbones.refine_bottleneck import SpatialGateConv, SplitConv2d
 from refine_plugin.models.backbones.res2net_conversion import convert_timm_res2net
 
 
@@ -162,19 +162,45 @@ def test_refine_resnet_interface_and_gradients():
         RefineResNet(depth=34)
 
 
-def test_attention_gates_change_the_residual():
+def test_attention_is_spatial_then_channel_on_the_residual():
+    """Block output = relu(SE(r * sigmoid(conv7x7(r))) + x), r the residual without attention."""
     torch.manual_seed(0)
-    block = RefineBottleneck(256, 256, scales=4, base_width=26, spatial_attention=True,
-                             channel_attention=True).eval()
+    block = randomize_norms(RefineBottleneck(256, 256, scales=4, base_width=26,
+                                             spatial_attention=True,
+                                             channel_attention=True)).eval()
+    nn.init.normal_(block.spatial_attention.weight, std=0.05)
     x = torch.randn(1, 256, 8, 6)
-    gated = block(x)
     plain = RefineBottleneck(256, 256, scales=4, base_width=26).eval()
     plain.load_state_dict(block.state_dict(), strict=False)
-    # spatial gate in (0, 1) and SE gate in (0, 1) both shrink the residual before the add
-    residual_gated = block._residual(x)
-    residual_plain = plain._residual(x)
-    assert (residual_gated.abs() < residual_plain.abs() + 1e-6).all()
-    assert not torch.allclose(gated, plain(x))
+
+    residual = plain._residual(x)
+    gate = block.spatial_attention
+    gated = residual * torch.sigmoid(F.conv2d(residual, gate.weight, gate.bias, padding=3))
+    se = block.channel_attention
+    scale = torch.sigmoid(se.conv2.conv(F.relu(se.conv1.conv(gated.mean((2, 3), keepdim=True)))))
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), F.relu(gated * scale + x), atol=1e-5, rtol=1e-5)
+        assert not torch.allclose(block(x), plain(x), atol=1e-3)
+
+
+@pytest.mark.parametrize('batch,channels,size', [(1, 104, (16, 12)), (2, 26, (9, 7))])
+def test_split_conv_equals_a_plain_conv_and_traces_as_one(batch, channels, size):
+    torch.manual_seed(0)
+    conv = SplitConv2d(channels, channels, 3, padding=1, bias=False)
+    x = torch.randn(batch, channels, *size, requires_grad=True)
+    out = conv(x)
+    if torch.backends.mkldnn.is_available():  # the batch-1 case is the one PyTorch would not
+        assert out.grad_fn.name() == 'MkldnnConvolutionBackward0'
+    plain_out = F.conv2d(x, conv.weight, padding=1)
+    torch.testing.assert_close(out, plain_out, atol=1e-4, rtol=1e-5)
+    grad = torch.randn_like(out)
+    grads = torch.autograd.grad(out, (x, conv.weight), grad)
+    plain_grads = torch.autograd.grad(plain_out, (x, conv.weight), grad)
+    for ours, reference in zip(grads, plain_grads):
+        torch.testing.assert_close(ours, reference, atol=1e-3, rtol=1e-4)
+    with torch.no_grad():
+        traced = torch.jit.trace(conv, x.detach())
+    assert 'mkldnn_convolution' not in str(traced.graph)
 
 
 @pytest.mark.parametrize('kernel_size,size', [(7, (16, 12)), (3, (5, 9)), (7, (3, 2))])
