@@ -2,7 +2,8 @@
 
 For each model (the given configs, then MMPose's 4xMSPN-50 and SimpleBaseline ResNet-50 at the
 same input size): persons/s at each batch size for eager MMPose, the fast PyTorch path (BN folded,
-channels_last, inference_mode, frozen TorchScript) and ONNX Runtime, each the median of ``--runs``
+channels_last, inference_mode, frozen TorchScript), ONNX Runtime and ONNX Runtime on the static
+int8 quantization of the same export, each the median of ``--runs``
 timed calls after warm-up (taken round-robin over all rows), with the peak resident memory a call
 added; GFLOPs and the achieved
 GFLOP/s against this machine's fp32 peak, measured by a large GEMM timed in the same rounds. Then the train
@@ -36,6 +37,7 @@ from mmpose.registry import DATASETS
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
 from refine_plugin.datasets.synthetic import generate_dataset
 from refine_plugin.deploy import FastHeatmapNetwork, HeatmapNetwork, export_onnx
+from refine_plugin.deploy.quantization import calibration_crops, quantize_pose_model
 from refine_plugin.models.pose_estimators.pose_heatmap_rendering import render_pose_heatmaps
 
 MMPOSE_COCO = (Path(__import__('mmpose').__file__).parent / '.mim' / 'configs' /
@@ -142,14 +144,21 @@ def model_gmacs(network, images):
     return analyzer.total() / 1e9
 
 
-def inference_calls(name, model, batch_sizes, onnx_dir):
-    """(row, call) for eager, fast and ONNX Runtime inference at each batch size."""
+def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data):
+    """(row, call) for eager, fast, ONNX Runtime and int8 ONNX Runtime inference at each batch
+    size. The int8 model is calibrated on a few generated people (its speed does not depend on
+    the scales it gets)."""
     input_w, input_h = model.cfg.model.head.decoder['input_size']
     eager = HeatmapNetwork(model).eval()
     fast = FastHeatmapNetwork(model)
-    onnx_file = onnx_dir / f'{len(list(onnx_dir.iterdir()))}.onnx'
+    onnx_file = onnx_dir / f'{name}-{input_h}x{input_w}.onnx'
     export_onnx(model, onnx_file)
     session = ort.InferenceSession(str(onnx_file), providers=['CPUExecutionProvider'])
+    int8_file = onnx_file.with_suffix('.int8.onnx')
+    quantize_pose_model(str(onnx_file), str(int8_file),
+                        calibration_crops(str(onnx_file), calibration_data['train_ann'],
+                                          calibration_data['train_img'], num_persons=8))
+    int8_session = ort.InferenceSession(str(int8_file), providers=['CPUExecutionProvider'])
     gmacs = model_gmacs(eager, torch.zeros(1, 3, input_h, input_w))
     calls = []
     for batch_size in batch_sizes:
@@ -158,6 +167,8 @@ def inference_calls(name, model, batch_sizes, onnx_dir):
             'eager MMPose': lambda images=images: eager_forward(eager, images),
             'fast PyTorch': lambda images=images: fast(images),
             'ONNX Runtime': lambda images=images: session.run(None, {'images': images.numpy()}),
+            'ONNX Runtime int8': lambda images=images: int8_session.run(
+                None, {'images': images.numpy()}),
         }
         for path, call in paths.items():
             row = dict(model=name, input=f'{input_h}x{input_w}', path=path, batch=batch_size,
@@ -271,18 +282,22 @@ def main():
           f'{torch.get_num_threads()} threads')
     calls, train_rates, input_sizes = [gemm_call(args.gemm_size)], None, []
     with tempfile.TemporaryDirectory() as onnx_dir:
+        calibration_data = generate_dataset(Path(onnx_dir, 'calibration'), num_train=4,
+                                            num_val=1, seed=0)
         for config in args.configs:
             cfg = load_cfg(config)
             model = init_model(cfg, None, device='cpu').eval()
             input_sizes.append(tuple(cfg.model.head.decoder['input_size']))
-            calls += inference_calls(Path(config).stem, model, args.batch_sizes, Path(onnx_dir))
+            calls += inference_calls(Path(config).stem, model, args.batch_sizes, Path(onnx_dir),
+                                     calibration_data)
             if train_rates is None and not args.no_train:
                 train_rates = (Path(config).stem, *pipeline_vs_train_step(cfg, model, args))
         if not args.no_references:
             for input_size in dict.fromkeys(input_sizes):
                 for name, config in REFERENCES.items():
                     model = init_model(load_cfg(config, input_size), None, device='cpu').eval()
-                    calls += inference_calls(name, model, args.batch_sizes, Path(onnx_dir))
+                    calls += inference_calls(name, model, args.batch_sizes, Path(onnx_dir),
+                                             calibration_data)
         gemm, *rows = measure_round_robin(calls, args.runs, args.warmup)
 
     peak_gflops = achieved_gflops(gemm)
@@ -296,7 +311,9 @@ def main():
     print()
     print_targets(rows, peak_gflops, reference_rates)
     print('\nGFLOPs: multiply-accumulates of one forward (the convention of MMPose\'s tables); '
-          'achieved GFLOP/s counts 2 flops per MAC, like the GEMM peak.')
+          'achieved GFLOP/s counts 2 flops per MAC, like the GEMM peak. int8 rows do the same '
+          'MACs in int8 arithmetic, so their share of the fp32 peak can pass 100%; check their '
+          'accuracy with tools/deploy/evaluate_onnx.py.')
     if train_rates:
         name, pipeline_rate, step_rate = train_rates
         print(f'\ntrain data pipeline ({name}, one worker, generated images): '
