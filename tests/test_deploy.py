@@ -275,6 +275,28 @@ def test_int8_model_keeps_the_heatmaps_and_the_metadata(name, exported, generate
     assert np.median(correlation) > 0.98
 
 
+def test_quantize_and_evaluate_tools(exported, generated_data, tmp_path):
+    _, onnx_file = exported('mmpose_mspn')
+    int8_file = tmp_path / 'int8.onnx'
+    subprocess.run([sys.executable, 'tools/deploy/quantize_onnx.py', str(onnx_file),
+                    str(int8_file), '--ann', generated_data['train_ann'], '--img-dir',
+                    generated_data['train_img'], '--num-persons', '4'],
+                   cwd=REPO_ROOT, check=True, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, 'tools/deploy/evaluate_onnx.py', str(onnx_file), str(int8_file), '--ann',
+         generated_data['val_ann'], '--img-dir', generated_data['val_img'], '--out-dir',
+         str(tmp_path)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(' | ') for line in result.stdout.splitlines() if line.startswith('| ')][1:]
+    assert [row[0] for row in rows] == ['| mmpose_mspn.onnx', '| int8.onnx']
+    assert [float(x) for x in rows[0][5:7]] == [0, 0]  # the first model against itself
+    # the AP printed for the fp32 model is pycocotools' AP of the results file it wrote
+    from refine_plugin.apis import coco_ap
+    stats = coco_ap(generated_data['val_ann'], str(tmp_path / 'mmpose_mspn.onnx.keypoints.json'))
+    assert float(rows[0][1]) == pytest.approx(stats['AP'], abs=5e-5)
+
+
 def test_onnx_infer_tool_runs_without_mmcv_mmpose_or_torch(exported, generated_val):
     _, onnx_file = exported('plugin_refine')
     image_file, bboxes = generated_val[0]

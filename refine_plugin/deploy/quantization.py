@@ -50,6 +50,9 @@ def calibration_crops(model_file: str, ann_file: str, img_dir: str,
         raise ValueError(f'{ann_file}: no annotated person to calibrate on')
     crops = []
     for ann in people[:num_persons]:
+        if ann['image_id'] not in images:
+            raise ValueError(f'{ann_file}: annotation {ann["id"]} refers to image '
+                             f'{ann["image_id"]}, which is not in its image list')
         path = osp.join(img_dir, images[ann['image_id']])
         image = cv2.imread(path)
         if image is None:

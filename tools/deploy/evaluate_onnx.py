@@ -11,6 +11,7 @@ A result's score is its mean keypoint score (the boxes are the ground truth's).
 import argparse
 import json
 import os.path as osp
+from collections import defaultdict
 
 import cv2
 import numpy as np
@@ -31,10 +32,13 @@ def parse_args():
 def predict(model_file, coco, img_dir):
     """(results list, keypoints (N, K, 2)) of one model on every annotated person of ``coco``."""
     inferencer = OnnxPoseInferencer(model_file, providers=['CPUExecutionProvider'])
+    people_of = defaultdict(list)
+    for ann in coco['annotations']:
+        if ann.get('num_keypoints', 0) > 0:
+            people_of[ann['image_id']].append(ann)
     results, all_keypoints = [], []
     for image in coco['images']:
-        people = [a for a in coco['annotations']
-                  if a['image_id'] == image['id'] and a.get('num_keypoints', 0) > 0]
+        people = people_of[image['id']]
         if not people:
             continue
         path = osp.join(img_dir, image['file_name'])
