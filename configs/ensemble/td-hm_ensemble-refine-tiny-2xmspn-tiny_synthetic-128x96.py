@@ -4,13 +4,10 @@
 #   python tools/pipeline.py configs/ensemble/td-hm_ensemble-refine-tiny-2xmspn-tiny_synthetic-128x96.py \
 #       --ann-file data/synthetic/annotations/person_keypoints_val.json \
 #       --img-dir data/synthetic/val --out-dir work_dirs/ensemble_cpu_3
-_base_ = ['./td-hm_ensemble-refine-tiny-mspn-tiny_synthetic-128x96.py']
+_base_ = ['./td-hm_ensemble-2xmspn-tiny_synthetic-128x96.py']
 
 model = dict(members=[
     dict(config='configs/cpu/td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py',
          checkpoint='work_dirs/main_job/pose_model/epoch_16.pth'),
-    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb32-16e_synthetic-128x96.py',
-         checkpoint='work_dirs/main_job_resnet/pose_model/epoch_16.pth'),
-    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb32-16e_synthetic-128x96.py',
-         checkpoint='work_dirs/main_job_resnet_seed1/pose_model/epoch_16.pth'),
+    *_base_.model.members,
 ])

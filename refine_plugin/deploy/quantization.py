@@ -6,17 +6,16 @@ weights, uint8 activations, QDQ format) do that on any x86-64 CPU with AVX2. The
 activations come from running the fp32 model on crops of real (or generated) people, cut and
 normalised exactly as ``OnnxPoseInferencer`` does at test time.
 """
-import json
 import os.path as osp
 import tempfile
 
-import cv2
 import numpy as np
 import onnx
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                       QuantType, quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from .annotated_people import annotated_people
 from .ort_pose import OnnxPoseInferencer, crop_persons
 
 
@@ -39,31 +38,19 @@ def calibration_crops(model_file: str, ann_file: str, img_dir: str,
                       num_persons: int = 64) -> np.ndarray:
     """Normalised crops ``(N, 3, h, w)`` of the first ``num_persons`` annotated people.
 
-    Raises a ``ValueError`` naming the file and image when an image is missing or unreadable.
+    Raises a ``ValueError`` naming the file and item for a bad image reference or image.
     """
     inferencer = OnnxPoseInferencer(model_file, providers=['CPUExecutionProvider'])
-    with open(ann_file) as f:
-        coco = json.load(f)
-    images = {image['id']: image['file_name'] for image in coco['images']}
-    people = [ann for ann in coco['annotations'] if ann.get('num_keypoints', 0) > 0]
-    if not people:
+    crops, num_crops = [], 0
+    for _, image, bboxes in annotated_people(ann_file, img_dir):
+        crops.append(crop_persons(image, bboxes, inferencer.meta['codec']['input_size'],
+                                  inferencer.meta['bbox_padding'])[0])
+        num_crops += len(bboxes)
+        if num_crops >= num_persons:
+            break
+    if not crops:
         raise ValueError(f'{ann_file}: no annotated person to calibrate on')
-    crops = []
-    for ann in people[:num_persons]:
-        if ann['image_id'] not in images:
-            raise ValueError(f'{ann_file}: annotation {ann["id"]} refers to image '
-                             f'{ann["image_id"]}, which is not in its image list')
-        path = osp.join(img_dir, images[ann['image_id']])
-        image = cv2.imread(path)
-        if image is None:
-            raise ValueError(f'{ann_file}: image {path} of annotation {ann["id"]} is missing or '
-                             'unreadable')
-        x, y, w, h = ann['bbox']
-        crop, _, _ = crop_persons(image, np.array([[x, y, x + w, y + h]]),
-                                  inferencer.meta['codec']['input_size'],
-                                  inferencer.meta['bbox_padding'])
-        crops.append(crop)
-    return inferencer.preprocess(np.concatenate(crops))
+    return inferencer.preprocess(np.concatenate(crops)[:num_persons])
 
 
 def quantize_pose_model(model_file: str, out_file: str, crops: np.ndarray) -> None:

@@ -11,13 +11,12 @@ A result's score is its mean keypoint score (the boxes are the ground truth's).
 import argparse
 import json
 import os.path as osp
-from collections import defaultdict
 
-import cv2
 import numpy as np
 
 from refine_plugin.apis import coco_ap
 from refine_plugin.deploy import OnnxPoseInferencer
+from refine_plugin.deploy.annotated_people import annotated_people
 
 
 def parse_args():
@@ -29,28 +28,15 @@ def parse_args():
     return parser.parse_args()
 
 
-def predict(model_file, coco, img_dir):
-    """(results list, keypoints (N, K, 2)) of one model on every annotated person of ``coco``."""
+def predict(model_file, ann_file, img_dir):
+    """(results list, keypoints (N, K, 2)) of one model on every annotated person."""
     inferencer = OnnxPoseInferencer(model_file, providers=['CPUExecutionProvider'])
-    people_of = defaultdict(list)
-    for ann in coco['annotations']:
-        if ann.get('num_keypoints', 0) > 0:
-            people_of[ann['image_id']].append(ann)
     results, all_keypoints = [], []
-    for image in coco['images']:
-        people = people_of[image['id']]
-        if not people:
-            continue
-        path = osp.join(img_dir, image['file_name'])
-        img = cv2.imread(path)
-        if img is None:
-            raise SystemExit(f'{path}: image {image["id"]} is missing or unreadable')
-        bboxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (a['bbox'] for a in people)],
-                          np.float32)
-        keypoints, scores = inferencer(img, bboxes)
+    for image_id, image, bboxes in annotated_people(ann_file, img_dir):
+        keypoints, scores = inferencer(image, bboxes)
         for person, person_scores in zip(keypoints, scores):
             results.append(dict(
-                image_id=image['id'], category_id=1, score=float(person_scores.mean()),
+                image_id=image_id, category_id=1, score=float(person_scores.mean()),
                 keypoints=np.concatenate([person, person_scores[:, None]], 1).ravel().tolist()))
         all_keypoints.append(keypoints)
     return results, np.concatenate(all_keypoints)
@@ -58,13 +44,14 @@ def predict(model_file, coco, img_dir):
 
 def main():
     args = parse_args()
-    with open(args.ann) as f:
-        coco = json.load(f)
     print('| model | AP | AP50 | AP75 | AR | px from first: median | p95 | max |')
     print('|---|---|---|---|---|---|---|---|')
     reference = None
     for model_file in args.models:
-        results, keypoints = predict(model_file, coco, args.img_dir)
+        try:
+            results, keypoints = predict(model_file, args.ann, args.img_dir)
+        except ValueError as error:
+            raise SystemExit(str(error))
         if args.out_dir:
             out_file = osp.join(args.out_dir, osp.basename(model_file) + '.keypoints.json')
             with open(out_file, 'w') as f:
