@@ -10,8 +10,9 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from refine_plugin.datasets.synthetic import generate_dataset
-from refine_plugin.datasets.synthetic.body import (COCO_KEYPOINT_NAMES, KPT, MEAN_PROPORTIONS,
-                                                   pose_body, sample_angles)
+from refine_plugin.datasets.synthetic.body import (ANGLE_LIMITS, COCO_KEYPOINT_NAMES, KPT,
+                                                   MEAN_PROPORTIONS, RELAXED_ANGLES, pose_body,
+                                                   sample_angles, sample_yaw)
 from refine_plugin.datasets.synthetic.render import PART, build_parts, sample_style
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -93,8 +94,7 @@ def test_person_scale_varies_at_least_fourfold(dataset):
     torso = np.linalg.norm(shoulders - hips, axis=1)
     assert len(torso) > 20
     assert np.percentile(torso, 95) / np.percentile(torso, 5) > 2.5
-    area = np.array([a['area'] for a in data['annotations']])
-    assert area.max() / area.min() > 16
+    assert torso.max() / torso.min() > 4
 
 
 def test_several_people_per_image(dataset):
@@ -119,6 +119,24 @@ def test_body_left_right_and_segment_lengths():
                          ('left_hip', 'left_knee', 'thigh'), ('right_knee', 'right_ankle', 'shin')):
         assert np.linalg.norm(front.joints[KPT[a]] - front.joints[KPT[b]]) == pytest.approx(
             props[length])
+
+
+def test_poses_cluster_near_relaxed_but_span_the_limits():
+    """Angles stay within their limits, most near the relaxed stance, and every limit's range is
+    still reached (the free fifth); half the people face the camera, the rest any way."""
+    rng = np.random.default_rng(0)
+    draws = [sample_angles(rng) for _ in range(3000)]
+    for name, (lo, hi) in ANGLE_LIMITS.items():
+        values = np.ravel([d[name] for d in draws])
+        assert lo <= values.min() and values.max() <= hi
+        assert values.min() < lo + 0.05 * (hi - lo) and values.max() > hi - 0.05 * (hi - lo)
+        near = np.abs(values - RELAXED_ANGLES[name]) < (hi - lo) / 6
+        # 0.8 x (68% of a normal, more where a limit clips it) + 0.2 x about a third
+        assert 0.55 < near.mean() < 0.85
+    yaw = (np.array([sample_yaw(rng) for _ in range(20000)]) + 180) % 360 - 180
+    frontal, back = np.abs(yaw) < 60, np.abs(yaw) > 120
+    assert frontal.mean() == pytest.approx(0.5 * 0.954 + 0.5 / 3, abs=0.02)
+    assert back.mean() == pytest.approx(0.5 / 3, abs=0.02)
 
 
 @pytest.mark.parametrize('yaw, printed', [(0, True), (60, True), (110, False), (180, False)])

@@ -1,13 +1,17 @@
 """Textured, cluttered backgrounds, and the foreground clutter that occludes people.
 
-Clutter uses the same colour distribution and the same limb-like strokes as the people, so neither
-colour nor shape alone tells a body part from the background.
+Clutter uses the same colour distribution as the people, and some of it is limb-like strokes, so
+neither colour nor shape alone tells a body part from the background.
 """
 import cv2
 import numpy as np
 
 SUBPIXEL_BITS = 4  # cv2 drawing takes fixed-point coordinates: 1/16 pixel precision
 _SCALE = 1 << SUBPIXEL_BITS
+# rectangle, ellipse, polygon, limb-like stroke: strokes are rarer, so that the figures stay
+# learnable in the few minutes of the main job while a stray limb-like shape still appears in
+# most images
+_CLUTTER_KIND_PROBS = (0.3, 0.3, 0.3, 0.1)
 
 
 def random_color(rng):
@@ -41,7 +45,7 @@ def draw_clutter_shape(rng, img, color, size_range):
     h, w = img.shape[:2]
     size = rng.uniform(*size_range)
     cx, cy = rng.uniform(-0.1 * w, 1.1 * w), rng.uniform(-0.1 * h, 1.1 * h)
-    kind = rng.integers(4)
+    kind = rng.choice(4, p=_CLUTTER_KIND_PROBS)
     if kind == 0:
         corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * rng.uniform(0.2, 1, 2) * size
         rot = rng.uniform(0, np.pi)

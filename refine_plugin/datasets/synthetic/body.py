@@ -78,14 +78,32 @@ def sample_proportions(rng):
     return {k: v * rng.uniform(0.88, 1.12) for k, v in MEAN_PROPORTIONS.items()}
 
 
+# Relaxed joint angles: people in photos mostly stand, walk or gesture near them, so COCO's poses
+# cluster there. A pose model learns that prior too, and uses it where a joint is hidden or small.
+RELAXED_ANGLES = dict(
+    lean=0, side_lean=0, head_yaw=0, head_pitch=0, shoulder_flexion=10, shoulder_abduction=15,
+    upper_arm_twist=0, elbow=20, hip_flexion=5, hip_abduction=5, knee=10)
+# Each angle is, with this probability, anywhere within its limits (a wave, a kick, a sitter);
+# otherwise near its relaxed value with a spread of a sixth of its range.
+FREE_ANGLE_PROB = 0.2
+
+
+def _sample_angle(rng, name):
+    lo, hi = ANGLE_LIMITS[name]
+    if rng.random() < FREE_ANGLE_PROB:
+        return rng.uniform(lo, hi)
+    return float(np.clip(rng.normal(RELAXED_ANGLES[name], (hi - lo) / 6), lo, hi))
+
+
 def sample_angles(rng):
-    """Independent uniform joint angles within ANGLE_LIMITS, per side for limbs."""
+    """Joint angles within ANGLE_LIMITS, each independently near its relaxed value or free; limb
+    angles are drawn per side."""
     angles = {}
-    for name, (lo, hi) in ANGLE_LIMITS.items():
+    for name in ANGLE_LIMITS:
         if name in ('lean', 'side_lean', 'head_yaw', 'head_pitch'):
-            angles[name] = rng.uniform(lo, hi)
+            angles[name] = _sample_angle(rng, name)
         else:
-            angles[name] = (rng.uniform(lo, hi), rng.uniform(lo, hi))
+            angles[name] = (_sample_angle(rng, name), _sample_angle(rng, name))
     return angles
 
 
@@ -134,8 +152,21 @@ def pose_body(props, angles, yaw, camera_pitch, roll):
         forward=view @ np.array([0, 0, 1.0]), proportions=props)
 
 
+# Viewpoints: people in photos mostly face the camera, so their left is on the image's right more
+# often than not (a prior a pose model learns, as on COCO); the rest are seen from any side.
+FACING_CAMERA_PROB = 0.5
+FACING_CAMERA_SPREAD = 30  # degrees of yaw around the frontal view
+
+
+def sample_yaw(rng):
+    """The person's yaw in degrees: near frontal with FACING_CAMERA_PROB, else any."""
+    if rng.random() < FACING_CAMERA_PROB:
+        return rng.normal(0, FACING_CAMERA_SPREAD)
+    return rng.uniform(0, 360)
+
+
 def sample_body(rng):
-    """A random person: proportions, pose and viewpoint (any yaw, so front, back and profile)."""
+    """A random person: proportions, pose and viewpoint (front, back and profile)."""
     return pose_body(
-        sample_proportions(rng), sample_angles(rng), yaw=rng.uniform(0, 360),
+        sample_proportions(rng), sample_angles(rng), yaw=sample_yaw(rng),
         camera_pitch=rng.uniform(-15, 15), roll=rng.uniform(-10, 10))

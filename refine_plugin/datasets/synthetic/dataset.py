@@ -16,6 +16,10 @@ from .body import COCO_KEYPOINT_NAMES, COCO_SKELETON
 from .scene import render_scene
 
 SPLITS = ('train', 'val')
+DESCRIPTION = 'refine_plugin synthetic keypoints'
+# Raised whenever the same arguments would draw different data, so that an older generated dataset
+# is recognised (version 2: relaxed-pose and frontal-view priors, rarer limb-like clutter).
+GENERATOR_VERSION = 2
 PERSON_CATEGORY = dict(id=1, name='person', supercategory='person',
                        keypoints=list(COCO_KEYPOINT_NAMES), skeleton=COCO_SKELETON)
 
@@ -50,7 +54,8 @@ def _write_split(split, num_images, seed, root, options, num_workers):
     ann_file = root / 'annotations' / f'person_keypoints_{split}.json'
     ann_file.parent.mkdir(parents=True, exist_ok=True)
     ann_file.write_text(json.dumps(dict(
-        info=dict(description=f'refine_plugin synthetic keypoints, {split}, seed {seed}'),
+        info=dict(description=f'{DESCRIPTION}, {split}, seed {seed}',
+                  version=GENERATOR_VERSION),
         images=images, annotations=annotations, categories=[PERSON_CATEGORY])))
     return ann_file, img_dir
 
@@ -88,3 +93,12 @@ def generate_dataset(out_dir, num_train, num_val, seed=0, image_size=(320, 240),
         ann_file, img_dir = _write_split(split, num, seed, root, options, num_workers)
         paths[f'{split}_ann'], paths[f'{split}_img'] = str(ann_file), str(img_dir)
     return paths
+
+
+def is_outdated(ann_file):
+    """Whether ``ann_file`` was written by an older version of this generator (files from
+    anywhere else are never outdated)."""
+    with open(ann_file) as f:
+        info = json.load(f).get('info', {})
+    return (str(info.get('description', '')).startswith(DESCRIPTION)
+            and info.get('version') != GENERATOR_VERSION)
