@@ -4,9 +4,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmpose.codecs import MSRAHeatmap
+from mmpose.codecs.utils import generate_unbiased_gaussian_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
+from refine_plugin.deploy.ort_pose.decode import ideal_softmax_peak
 from refine_plugin.models.heads import HeatmapCrossEntropyLoss
 
 CODEC = dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5,
@@ -27,7 +29,8 @@ def test_logits_below_zero_decode_to_their_peaks():
     expected, _ = plain.decode(heatmaps)
     np.testing.assert_allclose(decoded, expected, atol=1e-4)
     flat = heatmaps.reshape(17, -1)
-    np.testing.assert_allclose(scores[0], flat.max(axis=1) / flat.sum(axis=1), rtol=1e-4)
+    np.testing.assert_allclose(scores[0], flat.max(axis=1) / flat.sum(axis=1)
+                               / ideal_softmax_peak(1.5), rtol=1e-4)
     # MMPose's decoder on the raw logits marks every joint missing (location -1)
     raw_keypoints, _ = plain.decode(logits)
     assert (raw_keypoints == -1 * plain.scale_factor).all()
@@ -49,6 +52,36 @@ def test_targets_peak_at_the_keypoint_for_any_sigma(sigma):
     dark = KEYPOINT_CODECS.build(dict(CODEC, sigma=sigma, unbiased=True, blur_kernel_size=5))
     assert np.abs(dark.decode(logits)[0] - keypoints).max() < 0.15
     assert np.linalg.norm(codec.decode(logits)[0] - keypoints, axis=-1).max() < 1.3
+
+
+@pytest.mark.parametrize('sigma', [0.8, 1.1, 2.0])
+def test_scores_are_on_the_heatmap_scale(sigma):
+    """A joint predicted exactly like its target on a pixel centre scores 1, as the peak of
+    MMPose's heatmap targets does; the same joint predicted twice as wide scores about a quarter."""
+    codec = KEYPOINT_CODECS.build(dict(CODEC, sigma=sigma))
+    keypoints = np.array([[[40., 60.], [44., 64.]]], np.float32)  # pixel centres at stride 4
+    sharp = codec.encode(keypoints, np.ones((1, 2)))['heatmaps']
+    wide = KEYPOINT_CODECS.build(dict(CODEC, sigma=2 * sigma)).encode(
+        keypoints, np.ones((1, 2)))['heatmaps']
+    for heatmaps, expected in ((sharp, 1.0), (wide, 0.25)):
+        logits = np.log(heatmaps + 1e-12) / codec.beta
+        assert codec.decode(logits)[1][0] == pytest.approx([expected, expected], rel=0.02)
+
+
+def test_targets_equal_mmposes_unbiased_gaussians():
+    """The vectorised targets are MMPose's per-keypoint ones: unlabelled joints, joints far off the
+    map (weight 0) and joints just off its edge (a partial Gaussian) included."""
+    codec = KEYPOINT_CODECS.build(dict(CODEC, sigma=1.7))
+    rng = np.random.default_rng(2)
+    keypoints = rng.uniform([-40, -40], [136, 168], (1, 17, 2)).astype(np.float32)
+    keypoints[0, :2] = [[-12, 60], [100, 140]]  # off the map by less than 3 sigma
+    visible = (rng.random((1, 17)) > 0.2).astype(np.float32)
+    encoded = codec.encode(keypoints, visible)
+    heatmaps, weights = generate_unbiased_gaussian_heatmaps(
+        (24, 32), keypoints / codec.scale_factor, visible, 1.7)
+    assert 0 < weights.sum() < visible.sum()  # some joints are off the map, some on it
+    np.testing.assert_array_equal(encoded['keypoint_weights'], weights)
+    np.testing.assert_allclose(encoded['heatmaps'], heatmaps, rtol=1e-5, atol=1e-7)
 
 
 def test_softmax_cross_entropy_matches_torch():
