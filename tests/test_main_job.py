@@ -1,5 +1,6 @@
 """The main job end to end on tiny generated data (a few iterations): every phase runs, prints its
 progress and leaves outputs that parse."""
+import argparse
 import json
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def test_summary_json_and_markdown(job):
     assert summary['total_seconds'] == pytest.approx(sum(summary['phase_seconds'].values()),
                                                      abs=0.2)
     models = [row['model'] for row in summary['results']]
-    assert models[0] == 'td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96'
+    assert models[0] == 'td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48'
     assert models[-1].endswith('+ PoseFix')
     for row in summary['results']:
         for metric in main_job.METRIC_NAMES:
@@ -99,3 +100,26 @@ def test_set_epochs_scales_the_schedule():
     assert cfg.param_scheduler[0].end == 100, 'iteration-based warm-up is kept'
     assert cfg.param_scheduler[1].end == 20
     assert cfg.param_scheduler[1].milestones == [15, 18]
+
+
+def test_data_from_an_older_generator_is_regenerated(tmp_path):
+    """A dataset written by an earlier generator version is redrawn; any other COCO files in the
+    data root are used as they are."""
+    args = argparse.Namespace(data_root=str(tmp_path / 'generated'), num_train=2, num_val=1,
+                              seed=0)
+    main_job.ensure_data(args)
+    ann_file = tmp_path / 'generated/annotations/person_keypoints_val.json'
+    current = json.loads(ann_file.read_text())
+    older = dict(current, info=dict(current['info'], version=1), annotations=[])
+    ann_file.write_text(json.dumps(older))
+    main_job.ensure_data(args)
+    assert json.loads(ann_file.read_text()) == current
+
+    other = tmp_path / 'other/annotations'
+    other.mkdir(parents=True)
+    own = dict(current, info=dict(description='my own keypoints'))
+    for split in ('train', 'val'):
+        (other / f'person_keypoints_{split}.json').write_text(json.dumps(own))
+    main_job.ensure_data(argparse.Namespace(data_root=str(tmp_path / 'other'), num_train=2,
+                                            num_val=1, seed=0))
+    assert json.loads((other / 'person_keypoints_val.json').read_text()) == own

@@ -13,12 +13,13 @@ Usage:
 """
 import argparse
 import json
+import os
 import os.path as osp
 import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py'
+POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48.py'
 POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
 METRIC_NAMES = ('AP', 'AP .5', 'AP .75', 'AR')
 
@@ -29,7 +30,7 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/main_job')
     parser.add_argument('--data-root', default='data/synthetic',
                         help='generated here when it has no annotations yet')
-    parser.add_argument('--num-train', type=int, default=800, help='images to generate')
+    parser.add_argument('--num-train', type=int, default=1600, help='images to generate')
     parser.add_argument('--num-val', type=int, default=200, help='images to generate')
     parser.add_argument('--seed', type=int, default=0, help='data and training seed')
     parser.add_argument('--config', default=str(POSE_CONFIG), help='pose model config')
@@ -40,7 +41,8 @@ def parse_args():
     parser.add_argument('--posefix-people', type=int, default=2000,
                         help='train PoseFix on the first N people of the train split')
     parser.add_argument('--skip-posefix', action='store_true')
-    parser.add_argument('--workers', type=int, default=2, help='data loader workers')
+    parser.add_argument('--workers', type=int,
+                        help='data loader workers (default: the configs\')')
     parser.add_argument('--num-vis', type=int, default=6, help='val images to visualise')
     args = parser.parse_args()
     if not args.skip_posefix and not Path(args.posefix_config).is_file():
@@ -70,15 +72,18 @@ class PhaseTimer:
 
 # ---------------------------------------------------------------- 1. data
 def ensure_data(args):
-    from refine_plugin.datasets.synthetic import generate_dataset
+    from refine_plugin.datasets.synthetic import generate_dataset, is_outdated
     root = Path(args.data_root).resolve()
     anns = [root / 'annotations' / f'person_keypoints_{s}.json' for s in ('train', 'val')]
-    if all(a.is_file() for a in anns):
+    existing = all(a.is_file() for a in anns)
+    if existing and not any(is_outdated(a) for a in anns):
         log('data', f'using the existing dataset in {root}')
     else:
+        if existing:
+            log('data', f'{root} was made by an older version of the generator')
         log('data', f'generating {args.num_train} train + {args.num_val} val images in {root}')
         generate_dataset(root, args.num_train, args.num_val, seed=args.seed,
-                         num_workers=max(1, args.workers))
+                         num_workers=os.cpu_count())
     for ann in anns:
         with open(ann) as f:
             data = json.load(f)
@@ -117,8 +122,9 @@ def load_config(path, data_root, work_dir, epochs, workers, seed):
         set_epochs(cfg, epochs)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = str(data_root)
-        cfg[loader].num_workers = workers
-        cfg[loader].persistent_workers = workers > 0
+        if workers is not None:
+            cfg[loader].num_workers = workers
+            cfg[loader].persistent_workers = workers > 0
     for evaluator in ('val_evaluator', 'test_evaluator'):
         cfg[evaluator].ann_file = str(data_root / 'annotations/person_keypoints_val.json')
     return cfg
