@@ -361,12 +361,12 @@ def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
     for row in rows:
         persons_s, ratio, achieved = float(row[4]), row[5], float(row[8])
         assert persons_s > 0
-        # every printed number is rounded to 0.01, so the ratio is bounded, not equal: at a busy
-        # host's 0.16 persons/s the rounding alone moves the ratio by 3%
+        # persons/s, ratios and GFLOPs are printed to 0.01, achieved GFLOP/s to 0.1: the ratio is
+        # bounded by its rounded operands, not equal to their quotient (at a busy host's 0.16
+        # persons/s the rounding alone moves it by 3%)
         reference = eager_mspn[row[3]]
         assert ((persons_s - 0.005) / (reference + 0.005) - 0.005 <= float(ratio)
                 <= (persons_s + 0.005) / (reference - 0.005) + 0.005)
-        # persons/s and GFLOPs are printed to 0.01, achieved GFLOP/s to 0.1
         gmacs = float(row[7])
         assert achieved == pytest.approx(2 * gmacs * persons_s,
                                          abs=0.01 * (persons_s + gmacs) + 0.06)
