@@ -163,7 +163,7 @@ def test_refine_resnet_interface_and_gradients():
 
 
 def test_attention_is_spatial_then_channel_on_the_residual():
-    """Block output = relu(SE(r * sigmoid(conv7x7(r))) + x), r the residual without attention."""
+    """Block output = relu(SE(r * sigmoid(conv(r))) + x), r the residual without attention."""
     torch.manual_seed(0)
     block = randomize_norms(RefineBottleneck(256, 256, scales=4, base_width=26,
                                              spatial_attention=True,
@@ -175,7 +175,8 @@ def test_attention_is_spatial_then_channel_on_the_residual():
 
     residual = plain._residual(x)
     gate = block.spatial_attention
-    gated = residual * torch.sigmoid(F.conv2d(residual, gate.weight, gate.bias, padding=3))
+    gated = residual * torch.sigmoid(F.conv2d(residual, gate.weight, gate.bias,
+                                                padding=gate.kernel_size[0] // 2))
     se = block.channel_attention
     scale = torch.sigmoid(se.conv2.conv(F.relu(se.conv1.conv(gated.mean((2, 3), keepdim=True)))))
     with torch.no_grad():
