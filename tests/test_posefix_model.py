@@ -14,8 +14,11 @@ from mmpose.utils import register_all_modules
 from refine_plugin.models.pose_estimators.pose_heatmap_rendering import render_pose_heatmaps
 from refine_plugin.models.pose_estimators.posefix_refiner import PoseFixRefiner
 
-CPU_CONFIG = Path(__file__).resolve().parents[1] / 'configs' / 'posefix' / \
-    'posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
+CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
+CPU_CONFIG = CONFIGS / 'posefix' / 'posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
+# the main job's refiner and the pose model it starts from
+MAIN_JOB_CONFIG = CONFIGS / 'posefix' / 'posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py'
+MAIN_JOB_POSE_CONFIG = CONFIGS / 'cpu' / 'td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48.py'
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 register_all_modules()
@@ -75,6 +78,37 @@ def test_pretrained_stem_fills_image_channels_and_zeroes_pose_channels(tmp_path)
     assert torch.count_nonzero(stem[:, 3:]) == 0
     torch.testing.assert_close(refiner.backbone.layer3[1].conv2.weight,
                                imagenet.layer3[1].conv2.weight)
+
+
+def test_refiner_from_a_pose_model_starts_as_that_model(tmp_path):
+    """The main job's refiner, initialised from a trained pose model's checkpoint (made here,
+    with BN statistics away from their defaults), gives that model's heatmaps whatever the input
+    pose, until fine-tuning teaches it to use the pose."""
+    torch.manual_seed(0)
+    pose_model = MODELS.build(Config.fromfile(str(MAIN_JOB_POSE_CONFIG)).model)
+    pose_model.init_weights()
+    for module in pose_model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    checkpoint = tmp_path / 'pose_model.pth'
+    torch.save(dict(state_dict=pose_model.state_dict()), checkpoint)
+    cfg = Config.fromfile(str(MAIN_JOB_CONFIG))
+    cfg.model.init_cfg.checkpoint = str(checkpoint)
+    refiner = MODELS.build(cfg.model)
+    refiner.init_weights()
+    stem = refiner.backbone.top.top[0].conv.weight.detach()
+    assert torch.count_nonzero(stem[:, 3:]) == 0
+    image = torch.randn(2, 3, 64, 48)
+    pose_channels = torch.rand(2, 17, 64, 48)
+    pose_model.eval()
+    refiner.eval()
+    with torch.no_grad():
+        expected = pose_model._forward(image)
+        refined = refiner._forward(torch.cat([image, pose_channels], dim=1))
+    assert len(refined) == len(expected)
+    for ours, theirs in zip(refined, expected):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
 
 
 def test_stem_with_wrong_channel_count_is_rejected():
@@ -140,15 +174,18 @@ def test_dataset_gives_each_person_the_others_of_its_image(tiny_coco):
         np.testing.assert_allclose(info['other_areas'], [a['area'] for a in others])
 
 
-def test_training_steps_reduce_the_loss(tiny_coco):
+@pytest.mark.parametrize('config, input_shape', [(CPU_CONFIG, (3, 128, 96)),
+                                                  (MAIN_JOB_CONFIG, (3, 64, 48))])
+def test_training_steps_reduce_the_loss(tiny_coco, config, input_shape):
     """The whole training pipeline feeds the refiner; a few steps on one batch lower its loss."""
-    cfg = _cpu_config()
+    cfg = Config.fromfile(str(config))
+    cfg.model.init_cfg = None  # from scratch: no pose model checkpoint here
     torch.manual_seed(0)
     np.random.seed(0)
     dataset = DATASETS.build(_tiny_dataset_cfg(cfg, tiny_coco))
     batch = pseudo_collate([dataset[i] for i in range(min(8, len(dataset)))])
     sample = batch['data_samples'][0]
-    assert batch['inputs'][0].shape == (3, 128, 96)
+    assert batch['inputs'][0].shape == input_shape
     assert sample.metainfo['input_pose'].shape == (1, 17, 2)
     refiner = MODELS.build(cfg.model)
     refiner.init_weights()
@@ -156,7 +193,7 @@ def test_training_steps_reduce_the_loss(tiny_coco):
     losses = []
     for _ in range(6):
         data = refiner.data_preprocessor(batch, training=True)
-        loss = refiner.loss(**data)['loss_kpt']
+        loss = sum(v for k, v in refiner.loss(**data).items() if k.startswith('loss'))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -4,7 +4,7 @@ Phases (each prints its progress and is timed):
   1. data      generate the synthetic COCO-format dataset unless it is already there
   2. train     train the CPU pose config with MMEngine's Runner (validating on the way)
   3. evaluate  CocoMetric on the val split with ground-truth boxes; the predictions are saved
-  4. posefix   train the CPU PoseFix config and refine the predictions (when PoseFix is installed)
+  4. posefix   fine-tune the pose model into a PoseFix refiner and refine the predictions
   5. visualise GT beside prediction on a few val images (MMPose's PoseLocalVisualizer)
   6. report    training curves (PNG) and the summary table (Markdown and JSON)
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48.py'
-POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
+POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py'
 METRIC_NAMES = ('AP', 'AP .5', 'AP .75', 'AR')
 
 
@@ -36,10 +36,10 @@ def parse_args():
     parser.add_argument('--config', default=str(POSE_CONFIG), help='pose model config')
     parser.add_argument('--epochs', type=int, help='override the pose config\'s epochs')
     parser.add_argument('--posefix-config', default=str(POSEFIX_CONFIG))
-    parser.add_argument('--posefix-epochs', type=int, default=3,
-                        help='PoseFix epochs (its config\'s full schedule is too long here)')
-    parser.add_argument('--posefix-people', type=int, default=2000,
-                        help='train PoseFix on the first N people of the train split')
+    parser.add_argument('--posefix-epochs', type=int,
+                        help='override the PoseFix config\'s epochs')
+    parser.add_argument('--posefix-people', type=int,
+                        help='train PoseFix on the first N people of the train split (default: all)')
     parser.add_argument('--skip-posefix', action='store_true')
     parser.add_argument('--workers', type=int,
                         help='data loader workers (default: the configs\')')
@@ -164,13 +164,18 @@ def coco_keypoint_stats(ann_file, results_file):
 
 
 # ---------------------------------------------------------------- 4. PoseFix
-def refine_with_posefix(args, data_root, work_dir, predictions_file):
+def refine_with_posefix(args, data_root, work_dir, predictions_file, pose_checkpoint):
     """Train PoseFix on the train split, refine the pose model's val predictions with it, and
-    return the refined results file and its metrics."""
+    return the refined results file. A refiner config initialised from a pretrained model (the
+    default one) starts from ``pose_checkpoint``, the pose model just trained."""
     from refine_plugin.apis import init_refiner, refine_results
     cfg = load_config(args.posefix_config, data_root, Path(work_dir) / 'posefix',
                       args.posefix_epochs, args.workers, args.seed)
-    cfg.train_dataloader.dataset.indices = args.posefix_people
+    if (cfg.model.get('init_cfg') or {}).get('type') == 'Pretrained':
+        cfg.model.init_cfg.checkpoint = pose_checkpoint
+        log('posefix', f'the refiner starts from {pose_checkpoint}')
+    if args.posefix_people is not None:
+        cfg.train_dataloader.dataset.indices = args.posefix_people
     # the refined predictions are scored below: PoseFix's own validation would only cost time
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.default_hooks.checkpoint.save_best = None
@@ -294,8 +299,11 @@ def main():
     if args.skip_posefix:
         log('posefix', 'skipped (--skip-posefix)')
     else:
+        from refine_plugin.engine import find_resumable_checkpoint
+        # the checkpoint of the last epoch, the weights just evaluated
+        pose_checkpoint = find_resumable_checkpoint(cfg.work_dir)
         refined = timer.run('posefix', refine_with_posefix, args, data_root, work_dir,
-                            predictions)
+                            predictions, pose_checkpoint)
         before = coco_keypoint_stats(str(data_root / 'annotations/person_keypoints_val.json'),
                                      predictions)
         after = coco_keypoint_stats(str(data_root / 'annotations/person_keypoints_val.json'),

@@ -115,6 +115,8 @@ class MultiStageRefineNet(BaseBackbone):
         num_blocks (Sequence[int]): Blocks per encoder level. Default: ``(3, 4, 6, 3)`` (the "50").
         unit_channels (int): Channels of every decoder unit (the head's input). Default: 256.
         base_channels (int): Stem channels and planes of the first encoder level. Default: 64.
+        in_channels (int): Input channels of the stem: 3 for images, ``3 + K`` for a PoseFix
+            refiner that also sees the input pose (``PoseFixRefiner``). Default: 3.
         scales, base_width, spatial_attention, channel_attention: ``RefineBottleneck`` options,
             used only with ``block='RefineBottleneck'``. Defaults: 4, 26, True, True.
         norm_cfg (dict): Norm layer config. Default: ``dict(type='BN')``.
@@ -141,6 +143,7 @@ class MultiStageRefineNet(BaseBackbone):
                  num_blocks=(3, 4, 6, 3),
                  unit_channels=256,
                  base_channels=64,
+                 in_channels=3,
                  scales=4,
                  base_width=26,
                  spatial_attention=True,
@@ -168,6 +171,12 @@ class MultiStageRefineNet(BaseBackbone):
         self.num_stages = num_stages
         self.num_units = num_units
         self.top = ResNetTop(norm_cfg=norm_cfg, channels=base_channels)
+        if in_channels != 3:
+            # MMPose's ResNetTop hard-codes 3 input channels; same name, so checkpoints still map
+            stem = self.top.top[0]
+            stem.conv = nn.Conv2d(in_channels, stem.out_channels, stem.conv.kernel_size,
+                                  stem.conv.stride, stem.conv.padding, bias=False)
+            stem.in_channels = in_channels
         self.multi_stage_mspn = nn.ModuleList(
             RefineStage(ENCODER_BLOCKS[block], list(num_blocks), unit_channels, base_channels,
                         first=stage == 0, last=stage == num_stages - 1, norm_cfg=norm_cfg,

@@ -32,7 +32,10 @@ class PoseFixRefiner(TopdownPoseEstimator):
     When the backbone's ``init_cfg`` is ``Pretrained`` (e.g. ``torchvision://resnet50``), MMEngine
     loads every weight but the stem's, whose shape differs; :meth:`init_weights` then copies the
     checkpoint's stem into the 3 image channels and zeroes the K pose channels, so training starts
-    from the ImageNet network's exact features and learns how to use the pose.
+    from the ImageNet network's exact features and learns how to use the pose. The refiner's own
+    ``init_cfg`` may instead be ``Pretrained`` on a trained top-down pose model of the same backbone
+    and head (PoseFix's recipe where no ImageNet weights are at hand, as in the main job): the
+    refiner then starts as that pose model, exactly, and learns to use the pose.
 
     Args:
         input_pose_sigma: Gaussian sigma in input pixels of the pose channels (PoseFix: 7 at
@@ -53,7 +56,8 @@ class PoseFixRefiner(TopdownPoseEstimator):
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg, metainfo=metainfo)
         self.input_pose_sigma = input_pose_sigma
-        self.num_joints = self.head.num_joints
+        # regression heads (DSNTHead) name it num_joints, heatmap heads (MSPNHead) out_channels
+        self.num_joints = getattr(self.head, 'num_joints', None) or self.head.out_channels
         self.stem_name = self._find_stem_name()
 
     def _find_stem_name(self) -> str:
@@ -69,9 +73,12 @@ class PoseFixRefiner(TopdownPoseEstimator):
 
     def init_weights(self):
         super().init_weights()
-        init_cfg = self.backbone.init_cfg
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-            self._load_pretrained_stem(init_cfg['checkpoint'], init_cfg.get('prefix'))
+        if _is_pretrained(self.init_cfg):
+            # a whole pose model's checkpoint: the stem sits under the backbone's key
+            self._load_pretrained_stem(self.init_cfg['checkpoint'], 'backbone.')
+        elif _is_pretrained(self.backbone.init_cfg):
+            self._load_pretrained_stem(self.backbone.init_cfg['checkpoint'],
+                                       self.backbone.init_cfg.get('prefix'))
 
     def _load_pretrained_stem(self, checkpoint: str, prefix: Optional[str]):
         """Put a 3-channel checkpoint's stem weights into the image channels of the stem."""
@@ -128,3 +135,7 @@ class PoseFixRefiner(TopdownPoseEstimator):
         if data_samples is not None:
             inputs = self.with_input_pose(inputs, data_samples)
         return super()._forward(inputs)
+
+
+def _is_pretrained(init_cfg) -> bool:
+    return isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'
