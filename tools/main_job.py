@@ -169,9 +169,10 @@ def refine_with_posefix(args, data_root, work_dir, predictions_file, pose_checkp
     return the refined results file. A refiner config initialised from a pretrained model (the
     default one) starts from ``pose_checkpoint``, the pose model just trained."""
     from refine_plugin.apis import init_refiner, refine_results
+    from refine_plugin.models.pretrained_init import is_pretrained
     cfg = load_config(args.posefix_config, data_root, Path(work_dir) / 'posefix',
                       args.posefix_epochs, args.workers, args.seed)
-    if (cfg.model.get('init_cfg') or {}).get('type') == 'Pretrained':
+    if is_pretrained(cfg.model.get('init_cfg')):
         cfg.model.init_cfg.checkpoint = pose_checkpoint
         log('posefix', f'the refiner starts from {pose_checkpoint}')
     if args.posefix_people is not None:

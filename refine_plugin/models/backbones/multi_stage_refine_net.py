@@ -18,6 +18,7 @@ from mmpose.models.backbones.mspn import ResNetTop, UpsampleUnit
 from mmpose.models.backbones.resnet import Bottleneck
 from mmpose.registry import MODELS
 
+from ..pretrained_init import is_pretrained
 from .refine_bottleneck import RefineBottleneck
 from .res2net_conversion import to_multi_stage_encoder_layout
 
@@ -192,7 +193,7 @@ class MultiStageRefineNet(BaseBackbone):
         return stage_outs
 
     def init_weights(self):
-        if not (isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'):
+        if not is_pretrained(self.init_cfg):
             super().init_weights()
             return
         # like MMPose's MSPN: the ImageNet classifier initialises the stem and every stage's

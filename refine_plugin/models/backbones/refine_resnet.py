@@ -5,6 +5,7 @@ from mmengine.runner import CheckpointLoader, load_state_dict
 from mmpose.models.backbones.resnet import ResLayer, ResNet
 from mmpose.registry import MODELS
 
+from ..pretrained_init import is_pretrained
 from .refine_bottleneck import RefineBottleneck
 from .res2net_conversion import convert_timm_res2net, is_res2net_state_dict
 
@@ -50,7 +51,7 @@ class RefineResNet(ResNet):
         return ResLayer(**kwargs, **self.block_options)
 
     def init_weights(self):
-        if not (isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'):
+        if not is_pretrained(self.init_cfg):
             super().init_weights()
             # ResNet.init_weights zero-inits the last norm of its own Bottleneck class only
             if self.zero_init_residual:

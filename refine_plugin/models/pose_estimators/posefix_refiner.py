@@ -17,6 +17,7 @@ from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 
+from ..pretrained_init import is_pretrained
 from .pose_heatmap_rendering import render_pose_heatmaps
 
 
@@ -73,10 +74,10 @@ class PoseFixRefiner(TopdownPoseEstimator):
 
     def init_weights(self):
         super().init_weights()
-        if _is_pretrained(self.init_cfg):
+        if is_pretrained(self.init_cfg):
             # a whole pose model's checkpoint: the stem sits under the backbone's key
             self._load_pretrained_stem(self.init_cfg['checkpoint'], 'backbone.')
-        elif _is_pretrained(self.backbone.init_cfg):
+        elif is_pretrained(self.backbone.init_cfg):
             self._load_pretrained_stem(self.backbone.init_cfg['checkpoint'],
                                        self.backbone.init_cfg.get('prefix'))
 
@@ -135,7 +136,3 @@ class PoseFixRefiner(TopdownPoseEstimator):
         if data_samples is not None:
             inputs = self.with_input_pose(inputs, data_samples)
         return super()._forward(inputs)
-
-
-def _is_pretrained(init_cfg) -> bool:
-    return isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'
