@@ -12,7 +12,7 @@
 #   python tools/train.py THIS_CONFIG \
 #       --cfg-options model.init_cfg.checkpoint=work_dirs/main_job/pose_model/epoch_18.pth
 _base_ = ['../cpu/td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48.py',
-          './_base_/pose_error_probabilities.py']
+          './_base_/pose_error_probabilities.py', './_base_/posefix_meta_keys.py']
 
 train_cfg = dict(max_epochs=3, val_interval=3)
 # A gentle fine-tuning step: the larger the step, the more the refiner lost of the pose model's
@@ -42,10 +42,6 @@ model = dict(
     init_cfg=dict(type='Pretrained', checkpoint='work_dirs/main_job/pose_model/epoch_18.pth'))
 
 dataset_type = 'PoseFixCocoDataset'
-posefix_meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape',
-                     'img_shape', 'input_size', 'input_center', 'input_scale', 'flip',
-                     'flip_direction', 'flip_indices', 'raw_ann_info', 'dataset_name',
-                     'input_pose', 'input_pose_visible')
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='SynthesizePoseErrors', probabilities={{_base_.pose_error_probabilities}}),
@@ -56,7 +52,7 @@ train_pipeline = [
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='WarpInputPose'),
     dict(type='GenerateTarget', multilevel=True, encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=posefix_meta_keys)
+    dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
 # Validation refines freshly synthesized poses of the validation people.
 val_pipeline = [
@@ -66,7 +62,7 @@ val_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='WarpInputPose'),
-    dict(type='PackPoseInputs', meta_keys=posefix_meta_keys)
+    dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
 # Refining a results file (refine_plugin.apis.refine_results, tools/refine.py): the input pose
 # comes from the results, not from the ground truth.
@@ -76,7 +72,7 @@ refine_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='WarpInputPose'),
-    dict(type='PackPoseInputs', meta_keys=posefix_meta_keys)
+    dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
 train_dataloader = dict(dataset=dict(type=dataset_type, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(type=dataset_type, pipeline=val_pipeline))

@@ -1,7 +1,8 @@
 # PoseFix refiner small enough to train on a CPU: ResNet-18 at half width (32 stem/base channels)
 # from scratch, 128x96 input, 64-channel deconvolutions, on the plugin's generated COCO-format data
 # (refine_plugin.datasets.synthetic.generate_dataset(data_root, ...)).
-_base_ = ['mmpose::_base_/default_runtime.py', './_base_/pose_error_probabilities.py']
+_base_ = ['mmpose::_base_/default_runtime.py', './_base_/pose_error_probabilities.py',
+          './_base_/posefix_meta_keys.py']
 custom_imports = dict(imports=['refine_plugin'], allow_failed_imports=False)
 
 train_cfg = dict(max_epochs=30, val_interval=10)
@@ -42,10 +43,6 @@ model = dict(
 dataset_type = 'PoseFixCocoDataset'
 data_mode = 'topdown'
 data_root = 'data/synthetic/'
-posefix_meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape',
-                     'img_shape', 'input_size', 'input_center', 'input_scale', 'flip',
-                     'flip_direction', 'flip_indices', 'raw_ann_info', 'dataset_name',
-                     'input_pose', 'input_pose_visible')
 
 train_pipeline = [
     dict(type='LoadImage'),
@@ -57,7 +54,7 @@ train_pipeline = [
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='WarpInputPose'),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=posefix_meta_keys)
+    dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
 # Validation refines freshly synthesized poses of the validation people.
 val_pipeline = [
@@ -67,7 +64,7 @@ val_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='WarpInputPose'),
-    dict(type='PackPoseInputs', meta_keys=posefix_meta_keys)
+    dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
 # Refining a results file (refine_plugin.apis.refine_results, tools/refine.py): the input pose
 # comes from the results, not from the ground truth.
@@ -77,7 +74,7 @@ refine_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='WarpInputPose'),
-    dict(type='PackPoseInputs', meta_keys=posefix_meta_keys)
+    dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
 
 train_dataloader = dict(
