@@ -2,15 +2,19 @@
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from mmengine.config import Config
 
 import refine_plugin  # noqa: F401
-from refine_plugin.datasets import CheckedCocoDataset
+from refine_plugin.apis.coco_evaluation import coco_ap, has_keypoint_annotations
+from refine_plugin.datasets import CheckedCocoDataset, PoseFixCocoDataset
+from refine_plugin.datasets.synthetic import is_outdated
 from refine_plugin.datasets.input_checks import InvalidInputError
 from tiny_topdown import write_tiny_config
 
@@ -137,3 +141,88 @@ def test_config_with_unregistered_module_fails_before_anything_is_written(tiny_c
         "'ResNett' is not a registered module in the 'mmpose' registries; check the spelling, or "
         "add the package that registers it to custom_imports")
     assert not work_dir.exists()
+
+
+@pytest.mark.parametrize('edit, message', [
+    (lambda data: data['annotations'][4].update(image_id=999), 'annotation {id}: image_id 999 is '
+     'not in "images"'),
+    (lambda data: data['annotations'][4].update(keypoint=data['annotations'][4].pop('keypoints')),
+     'annotation {id} (image {image_id}): no "keypoints" (a COCO keypoint file'),
+    (lambda data: data['annotations'][4].pop('category_id'),
+     'annotation 4: needs image_id and category_id'),
+    (lambda data: data['images'][0].pop('file_name'), 'image 0: needs id and file_name'),
+])
+def test_malformed_annotation_file_names_the_item(coco_copy, edit, message):
+    ann = coco_copy[2]['annotations'][4]
+    ann_file, img_dir, _ = _broken(coco_copy, edit)
+    with pytest.raises(InvalidInputError) as error:
+        _dataset(ann_file, img_dir)
+    assert f'{ann_file}, {message.format(**ann)}' in str(error.value)
+
+
+def test_annotation_list_instead_of_a_coco_file(coco_copy):
+    ann_file, img_dir, data = coco_copy
+    ann_file.write_text(json.dumps(data['annotations']))
+    with pytest.raises(InvalidInputError, match='a COCO annotation file holds a JSON object with '
+                       '"images" and "annotations", got a list'):
+        _dataset(ann_file, img_dir)
+
+
+def test_posefix_dataset_checks_its_annotations(coco_copy):
+    def drop_a_value(data):
+        data['annotations'][2]['keypoints'].pop()
+        return data['annotations'][2]
+
+    ann_file, img_dir, ann = _broken(coco_copy, drop_a_value)
+    with pytest.raises(InvalidInputError, match='keypoints must hold 51 values .*got 50') as error:
+        PoseFixCocoDataset(ann_file=str(ann_file), data_prefix=dict(img=str(img_dir) + '/'),
+                           data_mode='topdown', pipeline=[])
+    assert f'{ann_file}, annotation {ann["id"]}' in str(error.value)
+
+
+def test_detection_without_category_names_the_detection(tiny_coco, tmp_path):
+    image_id = json.loads(Path(tiny_coco['val_ann']).read_text())['images'][0]['id']
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text(json.dumps([dict(image_id=image_id, bbox=[1, 2, 30, 40], score=0.9)]))
+    with pytest.raises(InvalidInputError, match=re.escape(
+            f'{boxes}, detection 0: needs image_id, category_id, bbox, score')):
+        _dataset(tiny_coco['val_ann'], tiny_coco['val_img'], bbox_file=str(boxes),
+                 test_mode=True)
+    with pytest.raises(InvalidInputError, match=re.escape(f'{boxes}, detection 0: needs')):
+        coco_ap(tiny_coco['val_ann'], str(boxes), iou_type='bbox')
+
+
+def test_evaluation_inputs_are_named(tiny_coco, tmp_path):
+    corrupt = tmp_path / 'corrupt.json'
+    corrupt.write_text('{"images": [')
+    with pytest.raises(InvalidInputError, match=re.escape(f'{corrupt}: annotation file is not '
+                                                          'valid JSON')):
+        has_keypoint_annotations(str(corrupt))
+    with pytest.raises(InvalidInputError, match=re.escape(f'{corrupt}: results file is not '
+                                                          'valid JSON')):
+        coco_ap(tiny_coco['val_ann'], str(corrupt))
+    with pytest.raises(InvalidInputError, match=re.escape(f'{corrupt}: annotation file is not')):
+        is_outdated(corrupt)
+
+
+def _dataset_configs(cfg):
+    """Every dataset dict of a config's dataloaders; a CombinedDataset's members for it."""
+    stack = [cfg.get(f'{split}_dataloader', {}).get('dataset', {})
+             for split in ('train', 'val', 'test')]
+    while stack:
+        dataset = stack.pop()
+        if 'datasets' in dataset:
+            stack.extend(dataset['datasets'])
+        elif dataset:
+            yield dataset
+
+
+def test_shipped_configs_read_coco_through_the_checks():
+    configs = sorted(REPO.glob('configs/*/*.py'))
+    checked = set()
+    for config in configs:
+        for dataset in _dataset_configs(Config.fromfile(config)):
+            assert dataset['type'] in ('CheckedCocoDataset', 'PoseFixCocoDataset',
+                                       'AicCocoDataset'), (config, dataset['type'])
+            checked.add(dataset['type'])
+    assert checked == {'CheckedCocoDataset', 'PoseFixCocoDataset', 'AicCocoDataset'}

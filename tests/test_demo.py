@@ -1,6 +1,7 @@
 """tools/demo.py on the real samples: a video through a detector, a folder through a boxes file."""
 import json
 import os.path as osp
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from mmengine.registry import init_default_scope
 
 import refine_plugin  # noqa: F401
 from refine_plugin.apis import load_person_boxes
+from refine_plugin.datasets.input_checks import InvalidInputError
 from test_ensemble import ensemble_config, save_random_member, tiny_topdown_config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -105,12 +107,51 @@ def test_folder_through_a_boxes_file_with_an_ensemble(shared_data, models, tmp_p
         assert (np.abs(drawn.astype(int) - original).max() > 100) == bool(len(expected))
 
 
+def run_demo_expecting_failure(models, tmp_path, *args):
+    run = subprocess.run(
+        [sys.executable, 'tools/demo.py', *map(str, args), models['pose'][0], '--pose-checkpoint',
+         models['pose'][1], '--out-dir', str(tmp_path / 'out')], cwd=REPO_ROOT,
+        capture_output=True, text=True)
+    assert run.returncode != 0
+    return run.stderr
+
+
 def test_a_bad_boxes_file_is_named_in_the_error(shared_data, models, tmp_path):
     bad = tmp_path / 'boxes.json'
-    bad.write_text(json.dumps([dict(image_id=785, bbox=[1, 2, 3], score=0.9)]))
-    run = subprocess.run(
-        [sys.executable, 'tools/demo.py', str(shared_data / 'coco/000000000785.jpg'),
-         models['pose'][0], '--pose-checkpoint', models['pose'][1], '--boxes-file', str(bad),
-         '--out-dir', str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True)
-    assert run.returncode != 0
-    assert f'{bad}: detection 0 bbox must be [x, y, w, h]' in run.stderr
+    bad.write_text(json.dumps([dict(image_id=785, bbox=[1, 2, 3, 4], score=0.9),
+                               dict(image_id=785, bbox=[1, 2, 3], score=0.9)]))
+    stderr = run_demo_expecting_failure(models, tmp_path, shared_data / 'coco/000000000785.jpg',
+                                        '--boxes-file', bad)
+    assert f'{bad}, detection 1: bbox must be [x, y, w, h], got [1, 2, 3]' in stderr
+    assert not (tmp_path / 'out' / 'predictions.json').exists()
+
+
+@pytest.mark.parametrize('detection, problem', [
+    (dict(image_id=785, bbox=[1, 2, 3, float('nan')], score=0.9), 'bbox [1, 2, 3, nan] holds a NaN'),
+    (dict(image_id=785, bbox=[1, 2, 3, 4], score=None), 'score must be a finite number, got None'),
+    (dict(image_id='785', bbox=[1, 2, 3, 4], score=0.9), "image_id must be an integer, got '785'"),
+    (dict(image_id=785, bbox=[1, 2, 3, 4]), 'needs image_id, bbox, score'),
+])
+def test_bad_person_boxes_name_the_file_and_detection(tmp_path, detection, problem):
+    bad = tmp_path / 'boxes.json'
+    bad.write_text(json.dumps([dict(image_id=785, bbox=[1, 2, 3, 4], score=0.9), detection]))
+    with pytest.raises(InvalidInputError, match=re.escape(f'{bad}, detection 1: {problem}')):
+        load_person_boxes(str(bad))
+
+
+def test_a_corrupt_video_is_an_error_not_zero_frames(shared_data, models, tmp_path):
+    video = tmp_path / 'broken.mp4'
+    video.write_bytes((shared_data / 'video/demo.mp4').read_bytes()[-4096:])  # the header lost
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text('[]')
+    stderr = run_demo_expecting_failure(models, tmp_path, video, '--boxes-file', boxes)
+    assert f'{video}: no frame could be decoded (a corrupt or unsupported video)' in stderr
+
+
+def test_boxes_of_other_images_are_reported(shared_data, models, tmp_path):
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text(json.dumps([dict(image_id=785, bbox=[10, 20, 100, 200], score=0.9)]))
+    run = run_demo(shared_data / 'coco', models['pose'][0], '--pose-checkpoint', models['pose'][1],
+                   '--boxes-file', boxes, '--out-dir', tmp_path / 'out')
+    assert (f'warning: {boxes} has no box above --bbox-thr for 3 of 4 images (image ids 40083, '
+            '196141, 197388)') in run.stdout

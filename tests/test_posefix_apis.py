@@ -1,5 +1,6 @@
 """Refining COCO keypoint results files: same image ids, scores and count; clear input errors."""
 import json
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -79,18 +80,67 @@ def test_refine_file_with_annotation_file_names(refiner, tiny_coco, tmp_path):
 
 
 def test_bad_inputs_name_the_file_and_item(refiner, tiny_coco, tmp_path):
-    result = dict(image_id=424242, category_id=1, keypoints=[10.0, 10.0, 1.0] * 17, score=0.9)
-    with pytest.raises(FileNotFoundError, match=r'my\.json: result 0 refers to image 424242'):
-        refine_results(refiner, [result], tiny_coco['val_img'], source='my.json')
     with open(tiny_coco['val_ann']) as f:
-        image_id = json.load(f)['images'][0]['id']
-    short = dict(result, image_id=image_id, keypoints=[10.0, 10.0, 1.0] * 14)
-    with pytest.raises(ValueError, match=r'result 1 .*42 keypoint values.*17 joints'):
-        refine_results(refiner, [dict(short, keypoints=result['keypoints']), short],
-                       tiny_coco['val_img'])
-    with pytest.raises(KeyError, match="result 0 has no 'score'"):
-        refine_results(refiner, [{'image_id': image_id, 'keypoints': []}], tiny_coco['val_img'])
-    corrupt = tmp_path / 'corrupt.json'
-    corrupt.write_text('[{"image_id": 1,')
-    with pytest.raises(ValueError, match='corrupt.json is not valid JSON'):
-        refine_results_file(refiner, str(corrupt), tiny_coco['val_img'], str(tmp_path / 'o.json'))
+        images = json.load(f)['images']
+    result = dict(image_id=images[0]['id'], category_id=1, keypoints=[10.0, 10.0, 1.0] * 17,
+                  score=0.9)
+    bad_results = [
+        (dict(result, image_id=424242), r'my\.json, result 1: image_id 424242 is not in'),
+        (dict(result, keypoints=[10.0, 10.0, 1.0] * 14), r'my\.json, result 1: keypoints must be '
+         r'a flat list of 51 numbers'),
+        (dict(result, keypoints=[None, 10.0, 1.0] * 17), r'my\.json, result 1: keypoints hold a '
+         'non-finite'),
+        ({'image_id': images[0]['id'], 'keypoints': []}, r'my\.json, result 1: needs the fields'),
+        ('not a result', r'my\.json, result 1: needs the fields'),
+    ]
+    for bad, message in bad_results:
+        with pytest.raises(ValueError, match=message):
+            refine_results(refiner, [result, bad], tiny_coco['val_img'], source='my.json')
+    with pytest.raises(ValueError, match=r'my\.json: expected a non-empty list'):
+        refine_results(refiner, [], tiny_coco['val_img'], source='my.json')
+
+    missing_image = Path(tiny_coco['val_img']) / images[1]['file_name']
+    with pytest.raises(FileNotFoundError, match=rf'my\.json: result 0 refers to image '
+                       rf'{images[1]["id"]}, not found \({missing_image}x\)'):
+        refine_results(refiner, [dict(result, image_id=images[1]['id'])], tiny_coco['val_img'],
+                       image_paths={images[1]['id']: f'{missing_image}x'}, source='my.json')
+
+    results_file = tmp_path / 'results.json'
+    out_file = tmp_path / 'o.json'
+    for content, message in [('[{"image_id": 1,', r'results\.json: keypoint results file is not '
+                              r'valid JSON \(line 1, column'),
+                             (b'\xff\xfe[]', 'results.json: keypoint results file is not UTF-8'),
+                             ('{"image_id": 1}', r'results\.json: expected a non-empty list')]:
+        getattr(results_file, 'write_bytes' if isinstance(content, bytes) else 'write_text')(
+            content)
+        with pytest.raises(ValueError, match=message):
+            refine_results_file(refiner, str(results_file), tiny_coco['val_img'], str(out_file))
+    assert not out_file.exists()
+
+    ann_file = tmp_path / 'ann.json'
+    ann_file.write_text(json.dumps(dict(images=[dict(id=1)], annotations=[])))
+    results_file.write_text(json.dumps([result]))
+    with pytest.raises(ValueError, match=r'ann\.json, image 0: needs id and file_name'):
+        refine_results_file(refiner, str(results_file), tiny_coco['val_img'], str(out_file),
+                            ann_file=str(ann_file))
+
+
+def test_an_interrupted_write_keeps_the_input(refiner, tiny_coco, tmp_path, monkeypatch):
+    """Refining a file in place: a crash while writing leaves the original results whole."""
+    with open(tiny_coco['val_ann']) as f:
+        anns = json.load(f)['annotations']
+    results = [dict(image_id=a['image_id'], category_id=1, keypoints=a['keypoints'], score=0.5)
+               for a in anns[:3]]
+    results_file = tmp_path / 'results.json'
+    results_file.write_text(json.dumps(results))
+
+    def killed_mid_write(fd):
+        raise KeyboardInterrupt  # as a kill after the refined results were written, not synced
+
+    monkeypatch.setattr(os, 'fsync', killed_mid_write)
+    with pytest.raises(KeyboardInterrupt):
+        refine_results_file(refiner, str(results_file), tiny_coco['val_img'], str(results_file),
+                            ann_file=tiny_coco['val_ann'])
+    monkeypatch.undo()
+    assert json.loads(results_file.read_text()) == results
+    assert [p.name for p in tmp_path.iterdir()] == ['results.json']

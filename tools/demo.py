@@ -66,8 +66,11 @@ def read_frames(path):
         for name in names:
             yield from read_frames(osp.join(path, name))
     elif path.lower().endswith(VIDEO_EXTENSIONS):
+        index = -1
         for index, frame in enumerate(mmcv.VideoReader(path)):
             yield index, f'frame {index}', frame, None
+        if index < 0:  # OpenCV opens a corrupt file as a video of no frames
+            raise ValueError(f'{path}: no frame could be decoded (a corrupt or unsupported video)')
     elif path.lower().endswith(IMAGE_EXTENSIONS):
         img = cv2.imread(path)
         if img is None:
@@ -79,18 +82,28 @@ def read_frames(path):
                          f'({VIDEO_EXTENSIONS})')
 
 
+class BoxesFromFile:
+    """``(image id, BGR image) -> (N, 5)`` person boxes of a boxes file; remembers the images
+    it had no box for, since mismatched image ids otherwise look like images without people."""
+
+    def __init__(self, boxes_file, bbox_thr):
+        self.boxes_file = boxes_file
+        self.boxes = load_person_boxes(boxes_file, bbox_thr)
+        self.images_without_boxes = []
+
+    def __call__(self, image_id, img):
+        if not isinstance(image_id, int):
+            raise ValueError(f'{self.boxes_file}: boxes are found by image id, but the image '
+                             f'{image_id!r} has no numeric file name')
+        if image_id not in self.boxes:
+            self.images_without_boxes.append(image_id)
+        return self.boxes.get(image_id, np.zeros((0, 5), np.float32))
+
+
 def box_source(args):
     """A function ``(image id, BGR image) -> (N, 5) person boxes``."""
     if args.boxes_file:
-        boxes = load_person_boxes(args.boxes_file, args.bbox_thr)
-        no_boxes = np.zeros((0, 5), np.float32)
-
-        def boxes_of(image_id, img):
-            if not isinstance(image_id, int):
-                raise ValueError(f'{args.boxes_file}: boxes are found by image id, but the image '
-                                 f'{image_id!r} has no numeric file name')
-            return boxes.get(image_id, no_boxes)
-        return boxes_of
+        return BoxesFromFile(args.boxes_file, args.bbox_thr)
     detector = init_person_detector(args.det_config, args.det_checkpoint, device=args.device)
     return lambda image_id, img: detect_persons(detector, img, args.det_cat_id, args.bbox_thr,
                                                 args.nms_thr)
@@ -135,6 +148,12 @@ def main():
     dump(dict(meta_info=pose_model.dataset_meta, predictions=predictions),
          osp.join(args.out_dir, 'predictions.json'))
     print(f'{len(predictions)} {"frames" if is_video else "images"} -> {args.out_dir}')
+    missing = person_boxes.images_without_boxes if isinstance(person_boxes, BoxesFromFile) else []
+    if missing:
+        print(f'warning: {args.boxes_file} has no box above --bbox-thr for {len(missing)} of '
+              f'{len(predictions)} {"frames" if is_video else "images"} (image ids '
+              f'{", ".join(map(str, missing[:5]))}{", ..." if len(missing) > 5 else ""}); a '
+              "frame's image id is its index, an image's its numeric file name")
 
 
 if __name__ == '__main__':

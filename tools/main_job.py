@@ -72,6 +72,7 @@ class PhaseTimer:
 
 # ---------------------------------------------------------------- 1. data
 def ensure_data(args):
+    from refine_plugin.datasets.input_checks import load_json
     from refine_plugin.datasets.synthetic import generate_dataset, is_outdated
     root = Path(args.data_root).resolve()
     anns = [root / 'annotations' / f'person_keypoints_{s}.json' for s in ('train', 'val')]
@@ -85,8 +86,7 @@ def ensure_data(args):
         generate_dataset(root, args.num_train, args.num_val, seed=args.seed,
                          num_workers=os.cpu_count())
     for ann in anns:
-        with open(ann) as f:
-            data = json.load(f)
+        data = load_json(str(ann), 'annotation file')
         log('data', f'{ann.name}: {len(data["images"])} images, '
                     f'{len(data["annotations"])} people')
     return root
@@ -168,6 +168,7 @@ def refine_with_posefix(args, data_root, work_dir, predictions_file, pose_checkp
     """Train PoseFix on the train split, refine the pose model's val predictions with it, and
     return the refined results file. A refiner config initialised from a pretrained model (the
     default one) starts from ``pose_checkpoint``, the pose model just trained."""
+    from mmengine.fileio import dump
     from refine_plugin.apis import init_refiner, refine_results
     from refine_plugin.models.pretrained_init import is_pretrained
     cfg = load_config(args.posefix_config, data_root, Path(work_dir) / 'posefix',
@@ -190,8 +191,7 @@ def refine_with_posefix(args, data_root, work_dir, predictions_file, pose_checkp
     refined = refine_results(refiner, results, str(data_root / 'val'),
                              source=predictions_file)
     refined_file = str(Path(work_dir) / 'predictions_posefix.keypoints.json')
-    with open(refined_file, 'w') as f:
-        json.dump(refined, f)
+    dump(refined, refined_file)  # atomic through the plugin's AtomicLocalBackend
     return refined_file
 
 
@@ -268,9 +268,10 @@ def plot_curves(scalars, out_file):
 
 def write_summary(work_dir, rows, seconds, extra):
     """summary.json and summary.md: one row per model, then the time of every phase."""
+    from mmengine.fileio import dump, put_text  # atomic through the plugin's AtomicLocalBackend
     summary = dict(results=rows, phase_seconds=seconds,
                    total_seconds=round(sum(seconds.values()), 1), **extra)
-    (work_dir / 'summary.json').write_text(json.dumps(summary, indent=2))
+    dump(summary, str(work_dir / 'summary.json'), indent=2)
     lines = ['| model | AP | AP50 | AP75 | AR |', '|---|---|---|---|---|']
     for row in rows:
         lines.append(f'| {row["model"]} | ' + ' | '.join(f'{row[m]:.3f}' for m in METRIC_NAMES)
@@ -278,7 +279,7 @@ def write_summary(work_dir, rows, seconds, extra):
     lines += ['', '| phase | seconds |', '|---|---|']
     lines += [f'| {phase} | {s:.1f} |' for phase, s in seconds.items()]
     lines.append(f'| **total** | **{summary["total_seconds"]:.1f}** |')
-    (work_dir / 'summary.md').write_text('\n'.join(lines) + '\n')
+    put_text('\n'.join(lines) + '\n', str(work_dir / 'summary.md'))
     return summary
 
 

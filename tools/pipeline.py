@@ -17,6 +17,7 @@ import argparse
 import os.path as osp
 
 from mmengine.config import DictAction
+from mmengine.fileio import put_text
 
 import refine_plugin  # noqa: F401
 from refine_plugin.apis import format_table, run_pipeline
@@ -55,8 +56,7 @@ def main():
         submission_name=args.name, split=args.split, device=args.device,
         cfg_options=args.cfg_options)
     table = format_table(output['steps'])
-    with open(osp.join(args.out_dir, 'steps.md'), 'w') as f:
-        f.write(table + '\n')
+    put_text(table + '\n', osp.join(args.out_dir, 'steps.md'))
     print(table)
     print(f'final results: {output["results_file"]}')
 

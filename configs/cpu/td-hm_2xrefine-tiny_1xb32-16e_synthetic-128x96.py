@@ -55,7 +55,7 @@ model = dict(
     # heatmap x -> W/4 - 1/4 - x): shifting it by one pixel, as MMPose's MSRA configs do, leaves 0.25
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
 
-dataset_type = 'CocoDataset'
+dataset_type = 'CheckedCocoDataset'
 data_mode = 'topdown'
 data_root = 'data/synthetic/'
 

@@ -4,12 +4,12 @@ Every step of the pipeline is scored by the same evaluator, so the rows of its A
 """
 import contextlib
 import io
-import json
 from typing import Dict, List, Union
 
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from ..datasets.input_checks import check_coco_file, check_detection_results, load_json
 from ..evaluation.keypoint_results import check_keypoint_results
 
 _KEYPOINT_STATS = ('AP', 'AP50', 'AP75', 'APm', 'APl', 'AR', 'AR50', 'AR75', 'ARm', 'ARl')
@@ -19,8 +19,8 @@ _BBOX_STATS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR', '
 
 def has_keypoint_annotations(ann_file: str) -> bool:
     """Whether ``ann_file`` holds ground truth (test-dev's image lists hold none)."""
-    with open(ann_file) as f:
-        data = json.load(f)
+    data = load_json(ann_file, 'annotation file')
+    check_coco_file(data, ann_file)
     return any(ann.get('num_keypoints', 0) > 0 for ann in data.get('annotations', []))
 
 
@@ -31,17 +31,17 @@ def coco_ap(gt_file: str, results: Union[str, List[dict]], iou_type: str = 'keyp
         raise ValueError(f'iou_type must be "keypoints" or "bbox", got {iou_type!r}')
     source = results if isinstance(results, str) else 'keypoint results'
     if isinstance(results, str):
-        with open(results) as f:
-            results = json.load(f)
+        results = load_json(results, 'results file')
     # pycocotools prints its progress and tables: the pipeline prints one table of its own
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(gt_file)
+        # loadRes' own error on a foreign image id names neither the file nor the result
         if iou_type == 'keypoints':
-            # loadRes' own error on a foreign image id names neither the file nor the result
             check_keypoint_results(results, gt.getImgIds(),
                                    len(gt.loadCats(1)[0]['keypoints']), source)
-        if iou_type == 'bbox':
-            results = [r for r in results if r.get('category_id', 1) == 1]
+        else:
+            check_detection_results(results, gt.getImgIds(), source)
+            results = [r for r in results if r['category_id'] == 1]
         evaluation = COCOeval(gt, gt.loadRes(results), iou_type)
         evaluation.params.catIds = [1]
         evaluation.evaluate()

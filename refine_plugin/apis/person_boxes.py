@@ -1,11 +1,11 @@
 """Person boxes for the demo: from an MMDetection detector or from a detection results file."""
-import json
 from collections import defaultdict
 from typing import Dict
 
 import numpy as np
 
 from mmpose.evaluation.functional import nms
+from ..datasets.input_checks import InvalidInputError, check_detection, load_json
 
 
 def init_person_detector(config: str, checkpoint: str, device: str = 'cpu'):
@@ -32,21 +32,21 @@ def load_person_boxes(boxes_file: str, bbox_thr: float = 0.0) -> Dict[int, np.nd
 
     The demo's image id of a video frame is its index, of an image its numeric file name.
     """
-    try:
-        with open(boxes_file) as f:
-            detections = json.load(f)
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f'cannot read the boxes file {boxes_file}: {error}') from error
+    detections = load_json(boxes_file, 'boxes file')
     if not isinstance(detections, list):
-        raise ValueError(f'{boxes_file}: expected a list of COCO detection results')
+        raise InvalidInputError(f'{boxes_file}: expected a list of COCO detection results, got '
+                                f'{type(detections).__name__}')
     boxes = defaultdict(list)
     for index, det in enumerate(detections):
-        if not isinstance(det, dict) or any(k not in det for k in ('image_id', 'bbox', 'score')):
-            raise ValueError(f'{boxes_file}: detection {index} needs image_id, bbox and score')
-        if len(det['bbox']) != 4:
-            raise ValueError(f'{boxes_file}: detection {index} bbox must be [x, y, w, h]')
+        where = f'{boxes_file}, detection {index}'
+        # No ground truth to check the image ids against (the demo's inputs have none), and
+        # category_id may be left out of a file of person boxes.
+        check_detection(det, where, fields=('image_id', 'bbox', 'score'))
+        if not isinstance(det['image_id'], int) or isinstance(det['image_id'], bool):
+            raise InvalidInputError(f'{where}: image_id must be an integer, got '
+                                    f'{det["image_id"]!r}')
         if det.get('category_id', 1) != 1 or det['score'] < bbox_thr:
             continue
         x, y, w, h = det['bbox']
-        boxes[int(det['image_id'])].append([x, y, x + w, y + h, det['score']])
+        boxes[det['image_id']].append([x, y, x + w, y + h, det['score']])
     return {image_id: np.array(b, dtype=np.float32) for image_id, b in boxes.items()}

@@ -3,14 +3,14 @@
 Each step writes a COCO keypoint results file (the final one is the submission file); with ground
 truth, each step is scored by the same COCO evaluator.
 """
-import json
-import os
 import os.path as osp
 from typing import List, Optional
 
 import torch
+from mmengine.fileio import dump
 
-from refine_plugin.evaluation import check_keypoint_results
+from ..datasets.input_checks import load_json
+from ..evaluation import check_keypoint_results
 from .coco_evaluation import coco_ap, has_keypoint_annotations
 from .pose_estimation import estimate_poses
 from .posefix import image_paths_by_id, init_refiner, refine_results
@@ -59,8 +59,7 @@ def _refine(results_file: str, refiner_config: str, refiner_checkpoint: Optional
             ann_file: str, img_dir: str, out_dir: str, device: Optional[str]) -> str:
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     refiner = init_refiner(refiner_config, refiner_checkpoint, device=device)
-    with open(results_file) as f:
-        results = json.load(f)
+    results = load_json(results_file, 'keypoint results file')
     image_paths = image_paths_by_id(img_dir, ann_file)
     refined = refine_results(refiner, results, img_dir, image_paths=image_paths,
                              source=results_file)
@@ -68,9 +67,7 @@ def _refine(results_file: str, refiner_config: str, refiner_checkpoint: Optional
     # the refined file is the submission: checked as the pose model's file was
     check_keypoint_results(refined, image_paths.keys(), refiner.dataset_meta['num_keypoints'],
                            source=out_file)
-    os.makedirs(out_dir, exist_ok=True)
-    with open(out_file, 'w') as f:
-        json.dump(refined, f)
+    dump(refined, out_file)  # atomic (AtomicLocalBackend): never a truncated submission
     return out_file
 
 

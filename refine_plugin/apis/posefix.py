@@ -4,7 +4,6 @@ Results go in and out in COCO's results format (a list of ``{image_id, category_
 score}``): the refiner replaces the (x, y) of every joint and keeps everything else, so image ids,
 scores, joint scores and the count are those of the input.
 """
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Union
@@ -13,8 +12,11 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.fileio import dump
 
 from mmpose.apis import init_model
+from ..datasets.input_checks import check_coco_file, load_json
+from ..evaluation.keypoint_results import check_keypoint_results
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -33,9 +35,9 @@ def image_paths_by_id(img_dir: str, ann_file: Optional[str] = None) -> Dict[int,
     """Image id -> path: from the ``images`` of ``ann_file`` when given, else from file names
     that are the image id (COCO's ``000000000785.jpg``)."""
     if ann_file is not None:
-        with open(ann_file) as f:
-            images = json.load(f)['images']
-        return {img['id']: osp.join(img_dir, img['file_name']) for img in images}
+        data = load_json(ann_file, 'annotation file')
+        check_coco_file(data, ann_file)
+        return {img['id']: osp.join(img_dir, img['file_name']) for img in data['images']}
     paths = {}
     for name in sorted(os.listdir(img_dir)):
         stem, ext = osp.splitext(name)
@@ -46,20 +48,12 @@ def image_paths_by_id(img_dir: str, ann_file: Optional[str] = None) -> Dict[int,
 
 def _input_pose_info(result: dict, index: int, num_joints: int, image_paths: Dict[int, str],
                      source: str) -> dict:
-    """The data info of one result for the refiner's ``refine_pipeline``."""
-    for key in ('image_id', 'keypoints', 'score'):
-        if key not in result:
-            raise KeyError(f'{source}: result {index} has no {key!r}')
-    keypoints = np.asarray(result['keypoints'], dtype=np.float32)
-    if keypoints.size != 3 * num_joints:
-        raise ValueError(f'{source}: result {index} (image {result["image_id"]}) has '
-                         f'{keypoints.size} keypoint values, the refiner expects '
-                         f'{num_joints} joints x 3')
-    img_path = image_paths.get(result['image_id'])
-    if img_path is None or not osp.isfile(img_path):
+    """The data info of one (checked) result for the refiner's ``refine_pipeline``."""
+    img_path = image_paths[result['image_id']]
+    if not osp.isfile(img_path):
         raise FileNotFoundError(f'{source}: result {index} refers to image '
-                                f'{result["image_id"]}, not found ({img_path or "no file"})')
-    keypoints = keypoints.reshape(num_joints, 3)
+                                f'{result["image_id"]}, not found ({img_path})')
+    keypoints = np.asarray(result['keypoints'], dtype=np.float32).reshape(num_joints, 3)
     return dict(img_path=img_path, img_id=result['image_id'], id=index,
                 input_pose=keypoints[None, :, :2],
                 input_pose_visible=(keypoints[None, :, 2] > 0).astype(np.float32),
@@ -77,6 +71,7 @@ def refine_results(model: torch.nn.Module, results: List[dict], img_dir: str,
     """
     num_joints = model.dataset_meta['num_keypoints']
     image_paths = image_paths if image_paths is not None else image_paths_by_id(img_dir)
+    check_keypoint_results(results, image_paths.keys(), num_joints, source)
     infos = [_input_pose_info(r, i, num_joints, image_paths, source) for i, r in enumerate(results)]
     pipeline = Compose(model.cfg.refine_pipeline)
     refined = []
@@ -97,19 +92,11 @@ def refine_results_file(model: torch.nn.Module, results_file: str, img_dir: str,
                         ann_file: Optional[str] = None, batch_size: int = 16) -> List[dict]:
     """Refine a COCO keypoint results JSON into ``out_file``; images by id from ``ann_file``
     when given, else by file name (see :func:`image_paths_by_id`)."""
-    try:
-        with open(results_file) as f:
-            results = json.load(f)
-    except json.JSONDecodeError as error:
-        raise ValueError(f'{results_file} is not valid JSON: {error}') from error
-    if not isinstance(results, list):
-        raise ValueError(f'{results_file}: COCO keypoint results must be a JSON list, '
-                         f'got {type(results).__name__}')
+    results = load_json(results_file, 'keypoint results file')
     refined = refine_results(model, results, img_dir, batch_size=batch_size,
                              image_paths=image_paths_by_id(img_dir, ann_file),
                              source=results_file)
-    out_dir = osp.dirname(osp.abspath(out_file))
-    os.makedirs(out_dir, exist_ok=True)
-    with open(out_file, 'w') as f:
-        json.dump(refined, f)
+    # Written whole or not at all (the plugin's AtomicLocalBackend): a kill mid-write cannot
+    # truncate the results, even when out_file is results_file.
+    dump(refined, out_file, file_format='json')
     return refined

@@ -2,7 +2,7 @@
 from mmpose.datasets import CocoDataset
 from mmpose.registry import DATASETS
 
-from .input_checks import (InvalidInputError, check_detection_results, check_image_file,
+from .input_checks import (check_coco_file, check_detection_results, check_image_file,
                            check_person_annotation, load_json)
 
 
@@ -10,8 +10,9 @@ from .input_checks import (InvalidInputError, check_detection_results, check_ima
 class CheckedCocoDataset(CocoDataset):
     """MMPose's ``CocoDataset`` with the checks of ``input_checks`` applied while it loads.
 
-    Every annotation is checked before MMPose parses it (keypoint count, finite keypoints and box,
-    no negative box size); every image once, when local, before training starts (exists, readable,
+    The annotation file's structure is checked (every annotation on a listed image); every
+    annotation before MMPose parses it (category, keypoint count, finite keypoints and box, no
+    negative box size); every image once, when local, before training starts (exists, readable,
     starts like an image); the annotation and ``bbox_file`` JSON files are parsed with errors that
     name them, and every detection of ``bbox_file`` must be on a ground-truth image. Takes
     ``CocoDataset``'s arguments, plus ``check_images`` to skip the image checks.
@@ -25,13 +26,13 @@ class CheckedCocoDataset(CocoDataset):
     def _load_annotations(self):
         # Parsed here first, so that a corrupt file is reported with its path; MMPose then parses
         # it again into its COCO index.
-        load_json(self.ann_file, 'annotation file')
+        check_coco_file(load_json(self.ann_file, 'annotation file'), self.ann_file)
         return super()._load_annotations()
 
     def parse_data_info(self, raw_data_info):
         ann, img = raw_data_info['raw_ann_info'], raw_data_info['raw_img_info']
-        if 'bbox' not in ann or 'keypoints' not in ann:
-            return super().parse_data_info(raw_data_info)  # not a pose annotation: MMPose skips it
+        # MMPose silently skips an annotation without bbox or keypoints; in a keypoint file that
+        # is a misspelt key or the wrong file, so it is an error here.
         where = f'{self.ann_file}, annotation {ann.get("id")} (image {ann.get("image_id")})'
         check_person_annotation(ann, self.metainfo['num_keypoints'], where)
         if self.check_images and img['img_id'] not in self._checked_image_ids:
@@ -44,9 +45,8 @@ class CheckedCocoDataset(CocoDataset):
 
     def _load_detection_results(self):
         gt = load_json(self.ann_file, 'annotation file')
-        if not isinstance(gt, dict) or not isinstance(gt.get('images'), list):
-            raise InvalidInputError(f'{self.ann_file}: annotation file has no "images" list')
+        check_coco_file(gt, self.ann_file)
         detections = load_json(self.bbox_file, 'detection results file')
-        check_detection_results(detections, [img.get('id') for img in gt['images']],
+        check_detection_results(detections, [img['id'] for img in gt['images']],
                                 self.bbox_file)
         return super()._load_detection_results()

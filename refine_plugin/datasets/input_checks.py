@@ -17,6 +17,9 @@ _IMAGE_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'GIF8', b'II
                      b'MM\x00*', b'RIFF')
 
 
+_DETECTION_FIELDS = ('image_id', 'category_id', 'bbox', 'score')
+
+
 class InvalidInputError(ValueError):
     """An input file, or an item in it, that cannot be used; the message names both."""
 
@@ -35,6 +38,32 @@ def load_json(path, what):
         raise InvalidInputError(f'{path}: {what} is not UTF-8 text ({e.reason})') from None
 
 
+def check_coco_file(data, path):
+    """A COCO annotation file: ``images`` with ``id`` and ``file_name``, and ``annotations`` (none
+    in an image list such as test-dev's) each on one of those images (COCO's index would silently
+    drop an annotation of an unknown image)."""
+    if not isinstance(data, dict):
+        raise InvalidInputError(f'{path}: a COCO annotation file holds a JSON object with '
+                                f'"images" and "annotations", got a {type(data).__name__}')
+    if not isinstance(data.get('images'), list):
+        raise InvalidInputError(f'{path}: no "images" list')
+    if not isinstance(data.get('annotations', []), list):
+        raise InvalidInputError(f'{path}: "annotations" is not a list')
+    image_ids = set()
+    for index, img in enumerate(data['images']):
+        if not isinstance(img, dict) or 'id' not in img or 'file_name' not in img:
+            raise InvalidInputError(f'{path}, image {index}: needs id and file_name, '
+                                    f'got {img!r:.200}')
+        image_ids.add(img['id'])
+    for index, ann in enumerate(data.get('annotations', [])):
+        if not isinstance(ann, dict) or 'image_id' not in ann or 'category_id' not in ann:
+            raise InvalidInputError(f'{path}, annotation {index}: needs image_id and category_id, '
+                                    f'got {ann!r:.200}')
+        if ann['image_id'] not in image_ids:
+            raise InvalidInputError(f'{path}, annotation {ann.get("id", index)}: image_id '
+                                    f'{ann["image_id"]!r} is not in "images"')
+
+
 def is_finite_number(value):
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -51,7 +80,10 @@ def check_box(bbox, where):
 
 def check_person_annotation(ann, num_keypoints, where):
     """A COCO person annotation: ``3 * num_keypoints`` finite keypoint values and a valid box."""
-    keypoints = ann.get('keypoints')
+    if 'keypoints' not in ann:
+        raise InvalidInputError(f'{where}: no "keypoints" (a COCO keypoint file, such as '
+                                'person_keypoints_val2017.json, is needed)')
+    keypoints = ann['keypoints']
     if not isinstance(keypoints, (list, tuple)) or len(keypoints) != 3 * num_keypoints:
         count = len(keypoints) if isinstance(keypoints, (list, tuple)) else keypoints
         raise InvalidInputError(
@@ -78,6 +110,15 @@ def check_image_file(path, where):
         raise InvalidInputError(f'{where}: {path} is empty or not an image file')
 
 
+def check_detection(det, where, fields=_DETECTION_FIELDS):
+    """One person box in COCO's results format: ``fields`` present, a valid box, a finite score."""
+    if not isinstance(det, dict) or any(k not in det for k in fields):
+        raise InvalidInputError(f'{where}: needs {", ".join(fields)}, got {det!r:.200}')
+    check_box(det['bbox'], where)
+    if not is_finite_number(det['score']):
+        raise InvalidInputError(f'{where}: score must be a finite number, got {det["score"]!r}')
+
+
 def check_detection_results(detections, image_ids, source):
     """Person boxes in COCO's results format, every one on an image of the ground truth."""
     if not isinstance(detections, list):
@@ -86,12 +127,7 @@ def check_detection_results(detections, image_ids, source):
     image_ids = set(image_ids)
     for index, det in enumerate(detections):
         where = f'{source}, detection {index}'
-        if not isinstance(det, dict) or any(k not in det for k in ('image_id', 'bbox', 'score')):
-            raise InvalidInputError(f'{where}: needs image_id, bbox and score, got {det!r:.200}')
+        check_detection(det, where)
         if det['image_id'] not in image_ids:
             raise InvalidInputError(
                 f'{where}: image_id {det["image_id"]!r} is not an image of the ground truth')
-        check_box(det['bbox'], where)
-        if not is_finite_number(det['score']):
-            raise InvalidInputError(f'{where}: score must be a finite number, got '
-                                    f'{det["score"]!r}')

@@ -4,13 +4,14 @@ from typing import Dict, List
 
 import numpy as np
 
-from mmpose.datasets import CocoDataset
 from mmpose.registry import DATASETS
+
+from .checked_coco_dataset import CheckedCocoDataset
 
 
 @DATASETS.register_module()
-class PoseFixCocoDataset(CocoDataset):
-    """:class:`~mmpose.datasets.CocoDataset` whose samples carry the other annotated persons.
+class PoseFixCocoDataset(CheckedCocoDataset):
+    """:class:`CheckedCocoDataset` whose samples carry the other annotated persons.
 
     A top-down sample is one person, but :class:`SynthesizePoseErrors` swaps joints with the
     persons overlapping it, so each sample gets ``other_keypoints`` (M, K, 2),

@@ -13,7 +13,8 @@ Example::
         data/aic/annotations/aic_train_coco17.json
 """
 import argparse
-import json
+
+from mmengine.fileio import dump
 
 from refine_plugin.datasets.aic_format import AIC_FORMATS, load_aic_as_coco
 
@@ -31,8 +32,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     coco, num_skipped = load_aic_as_coco(args.ann_file, args.img_dir, args.format)
-    with open(args.out_file, 'w') as f:
-        json.dump(coco, f)
+    dump(coco, args.out_file, file_format='json')
     print(f'{args.out_file}: {len(coco["images"])} images, {len(coco["annotations"])} persons '
           f'({num_skipped} without a labelled COCO joint skipped)')
 

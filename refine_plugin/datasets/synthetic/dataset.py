@@ -4,14 +4,15 @@
 Each image has its own random generator seeded by (seed, split, index): the data are reproducible
 and do not depend on the number of worker processes.
 """
-import json
 from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 
 import cv2
 import numpy as np
+from mmengine.fileio import dump
 
+from ..input_checks import load_json
 from .body import COCO_KEYPOINT_NAMES, COCO_SKELETON
 from .scene import render_scene
 
@@ -52,11 +53,12 @@ def _write_split(split, num_images, seed, root, options, num_workers):
             annotations.append(dict(ann, id=image_id * 100 + len(annotations) % 100 + 1,
                                     image_id=image_id))
     ann_file = root / 'annotations' / f'person_keypoints_{split}.json'
-    ann_file.parent.mkdir(parents=True, exist_ok=True)
-    ann_file.write_text(json.dumps(dict(
-        info=dict(description=f'{DESCRIPTION}, {split}, seed {seed}',
-                  version=GENERATOR_VERSION),
-        images=images, annotations=annotations, categories=[PERSON_CATEGORY])))
+    # Written last and atomically (AtomicLocalBackend): a split whose annotation file exists is
+    # complete, so the main job can skip generating it after a kill.
+    dump(dict(info=dict(description=f'{DESCRIPTION}, {split}, seed {seed}',
+                        version=GENERATOR_VERSION),
+              images=images, annotations=annotations, categories=[PERSON_CATEGORY]),
+         str(ann_file))
     return ann_file, img_dir
 
 
@@ -98,7 +100,7 @@ def generate_dataset(out_dir, num_train, num_val, seed=0, image_size=(320, 240),
 def is_outdated(ann_file):
     """Whether ``ann_file`` was written by an older version of this generator (files from
     anywhere else are never outdated)."""
-    with open(ann_file) as f:
-        info = json.load(f).get('info', {})
+    data = load_json(str(ann_file), 'annotation file')
+    info = data.get('info', {}) if isinstance(data, dict) else {}
     return (str(info.get('description', '')).startswith(DESCRIPTION)
             and info.get('version') != GENERATOR_VERSION)
