@@ -2,7 +2,8 @@
 
 ``shared_data``: the real COCO/AIC samples of ``../shared/data``, found through the environment
 variable ``REFINE_PLUGIN_DATA`` (``tools/run_tests.sh`` sets it when the folder is beside the repo);
-tests that need it skip with a reason when it is absent.
+tests that need it skip with a reason when the variable is unset, and fail when it names a folder
+without the samples.
 
 ``tiny_coco``: a small generated multi-person COCO-format set (the plugin's own synthetic data
 generator), made once per test session.
@@ -18,8 +19,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope='session')
 def shared_data():
     root = os.environ.get('REFINE_PLUGIN_DATA')
-    if not root or not Path(root, 'coco', 'test_coco.json').is_file():
+    if not root:
         pytest.skip('real sample data not found: set REFINE_PLUGIN_DATA to ../shared/data')
+    # a set but wrong path is a broken setup, not an absent optional input
+    if not Path(root, 'coco', 'test_coco.json').is_file():
+        pytest.fail(f'REFINE_PLUGIN_DATA={root} holds no coco/test_coco.json')
     return Path(root)
 
 

@@ -10,6 +10,7 @@ import cv2
 import pytest
 from mmengine.config import Config
 from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / 'tools'))
@@ -40,21 +41,28 @@ def test_every_phase_reports_progress(job):
 
 
 def test_summary_json_and_markdown(job):
-    work_dir, _, _ = job
+    work_dir, data_root, _ = job
     summary = json.loads((work_dir / 'summary.json').read_text())
     assert set(summary['phase_seconds']) == set(PHASES)
     assert summary['total_seconds'] == pytest.approx(sum(summary['phase_seconds'].values()),
                                                      abs=0.2)
     models = [row['model'] for row in summary['results']]
     assert models[0] == 'td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48'
-    assert models[-1].endswith('+ PoseFix')
-    for row in summary['results']:
-        for metric in main_job.METRIC_NAMES:
-            assert 0.0 <= row[metric] <= 1.0
+    assert len(models) == 3 and models[-1].endswith('+ PoseFix')
     # CocoMetric and pycocotools score the same predictions file identically
     for metric in main_job.METRIC_NAMES:
         assert summary['results'][1][metric] == pytest.approx(summary['results'][0][metric],
                                                               abs=1e-4)
+    # every row is what the COCO API scores on its results file
+    gt = COCO(str(data_root / 'annotations/person_keypoints_val.json'))
+    for row, name in zip(summary['results'][1:], ('predictions', 'predictions_posefix')):
+        evaluator = COCOeval(gt, gt.loadRes(str(work_dir / f'{name}.keypoints.json')),
+                             'keypoints')
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+        stats = evaluator.stats[[0, 1, 2, 5]].tolist()
+        assert [row[metric] for metric in main_job.METRIC_NAMES] == pytest.approx(stats)
     markdown = (work_dir / 'summary.md').read_text()
     assert '| model | AP | AP50 | AP75 | AR |' in markdown
     assert markdown.count('\n| ') >= len(models) + len(PHASES) + 2

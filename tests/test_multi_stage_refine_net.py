@@ -3,7 +3,9 @@ from pathlib import Path
 
 import mmpose
 import pytest
+import timm
 import torch
+import torchvision
 from mmengine.config import Config
 from mmengine.structures import InstanceData, PixelData
 from mmpose.models.backbones import MSPN
@@ -115,7 +117,6 @@ def test_later_stages_use_the_cross_stage_features():
 
 
 def test_torchvision_resnet50_initialises_stem_and_every_encoder(tmp_path):
-    torchvision = pytest.importorskip('torchvision')
     resnet = torchvision.models.resnet50()
     checkpoint = tmp_path / 'resnet50.pth'
     torch.save(resnet.state_dict(), checkpoint)
@@ -135,7 +136,6 @@ def test_torchvision_resnet50_initialises_stem_and_every_encoder(tmp_path):
 
 
 def test_timm_res2net50_initialises_refine_encoders(tmp_path):
-    timm = pytest.importorskip('timm')
     torch.manual_seed(0)
     res2net = randomize_norms(timm.create_model('res2net50_26w_4s', pretrained=False)).eval()
     checkpoint = tmp_path / 'res2net50_26w_4s.pth'

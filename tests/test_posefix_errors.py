@@ -29,8 +29,8 @@ PROBABILITIES = dict(
                             lower=_table(0.2, 0.08, 0.12, 0.16)))
 
 AREA, OTHER_AREA = 6000.0, 9000.0
-# Fewer than 10 labelled joints, every one with its counterpart labelled.
-FEW_JOINTS = [1, 2, 5, 6, 11, 12, 13, 14]
+# Fewer than 10 labelled joints, every one but the nose with its counterpart labelled.
+FEW_JOINTS = [0, 1, 2, 5, 6, 11, 12, 13, 14]
 
 
 def _person(rng, crowded: bool, few_joints: bool) -> dict:
@@ -78,12 +78,15 @@ def test_error_rates_and_distance_bands(case):
         for group, ids in GROUPS.items():
             ids = [i for i in ids if visible[i]]
             counts[group] += np.bincount(errors[ids], minlength=len(ERROR_TYPES))
+    labelled = FEW_JOINTS if few_joints else range(17)
     for group, table in PROBABILITIES[case].items():
-        if counts[group].sum() < 20000:
-            continue  # the nose: too few samples for a 1.5-point check
-        rates = counts[group] / counts[group].sum()
+        samples = counts[group].sum()
+        assert samples == num_persons * np.isin(GROUPS[group], labelled).sum(), group
+        rates = counts[group] / samples
         expected = [1 - sum(table.values())] + [table[name] for name in ERROR_TYPES[1:]]
-        np.testing.assert_allclose(rates, expected, atol=0.015, err_msg=f'{case} {group}')
+        # 1.5 points at 20k samples; a rate's spread grows as 1/sqrt(samples) (the nose's 5-10k)
+        np.testing.assert_allclose(rates, expected, atol=0.015 * np.sqrt(20000 / samples),
+                                   err_msg=f'{case} {group}')
     if not crowded:
         assert counts['upper'][SWAP] == 0
 

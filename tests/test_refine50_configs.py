@@ -4,6 +4,7 @@ The configs' blocks, input sizes, multi-level targets, losses, schedule and flip
 only the data (a few generated images), the backbone depth/width (the full networks are covered in
 test_multi_stage_refine_net.py) and the ImageNet download are overridden.
 """
+import json
 import math
 import os
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [
@@ -37,7 +40,8 @@ def shrink_for_cpu(cfg, tiny_coco, work_dir):
     # GT boxes: the COCO detection file is not part of the test data
     cfg.val_dataloader.dataset.bbox_file = None
     cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.ann_file = tiny_coco['val_ann']
+    cfg.val_evaluator.update(ann_file=tiny_coco['val_ann'],
+                             outfile_prefix=str(Path(work_dir, 'val')))
     cfg.test_evaluator = cfg.val_evaluator
     return cfg
 
@@ -59,5 +63,19 @@ def test_config_trains_and_validates_one_iteration(config, tiny_coco, tmp_path):
     assert not torch.equal(runner.model.backbone.top.top[0].conv.weight, first_conv)
 
     metrics = runner.val()
-    assert 0.0 <= metrics['coco/AP'] <= 1.0
+    predictions = json.loads((tmp_path / 'val.keypoints.json').read_text())
+    dataset = runner.val_dataloader.dataset
+    assert len(dataset) == 2
+    # one pose for each person of the cut val set
+    assert sorted(p['image_id'] for p in predictions) == sorted(
+        dataset.get_data_info(i)['img_id'] for i in range(len(dataset)))
+    # The config's CocoMetric reports what the reference COCO API scores on its predictions file.
+    gt = COCO(tiny_coco['val_ann'])
+    evaluator = COCOeval(gt, gt.loadRes(predictions), 'keypoints')
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
+    names = ['AP', 'AP .5', 'AP .75', 'AP (M)', 'AP (L)', 'AR', 'AR .5', 'AR .75', 'AR (M)',
+             'AR (L)']
+    assert [metrics[f'coco/{name}'] for name in names] == pytest.approx(evaluator.stats.tolist())
     assert os.path.isfile(tmp_path / 'epoch_1.pth')

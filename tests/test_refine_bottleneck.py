@@ -1,5 +1,6 @@
 """RefineBottleneck / RefineResNet: ResNet and Res2Net equivalence, conversion, gradients."""
 import pytest
+import timm
 import torch
 import torch.nn.functional as F
 from mmpose.models.backbones.resnet import Bottleneck
@@ -113,7 +114,6 @@ def test_res2net_conversion_matches_timm_block_order(in_channels, stride, with_p
 
 
 def test_refine_resnet_matches_timm_res2net50(tmp_path):
-    timm = pytest.importorskip('timm')
     torch.manual_seed(0)
     reference = randomize_norms(timm.create_model('res2net50_26w_4s', pretrained=False)).eval()
     ours = RefineResNet(depth=50, scales=4, base_width=26, spatial_attention=False,

@@ -166,11 +166,28 @@ def test_parallel_workers_give_identical_files(tmp_path):
 
 
 def test_sizes_are_arguments(tmp_path):
+    """Image size, people per image and person height are honoured. ``person_height`` is the
+    unposed body's height, which poses and views change; what stays bounded is the torso
+    (shoulder to hip midpoints): its share of the height +-12% per person, tilted out of the
+    image plane by at most the lean plus the camera pitch."""
+    low, high = 60, 70
     paths = generate_dataset(tmp_path, num_train=3, num_val=1, seed=0, image_size=(200, 150),
-                             person_height=(60, 70), people_per_image=(2, 2))
+                             person_height=(low, high), people_per_image=(2, 2))
     data = _load(paths['train_ann'])
     assert all((i['width'], i['height']) == (200, 150) for i in data['images'])
-    assert len(data['annotations']) <= 6
+    # the hips are always in the image (pelvis placed inside it), so nobody is dropped
+    per_image = np.bincount([a['image_id'] for a in data['annotations']])
+    assert per_image[per_image > 0].tolist() == [2, 2, 2]
+
+    kpts = _keypoints(data)
+    assert (kpts[:, [5, 6, 11, 12], 2] > 0).all(), 'this draw labels every torso joint'
+    torso = np.linalg.norm(kpts[:, [5, 6], :2].mean(1) - kpts[:, [11, 12], :2].mean(1), axis=1)
+    lean = np.degrees(np.arccos(np.cos(np.radians(ANGLE_LIMITS['lean'][1]))
+                                * np.cos(np.radians(ANGLE_LIMITS['side_lean'][1]))))
+    camera_pitch = 15  # sample_body's limit
+    shortest = low * 0.88 * MEAN_PROPORTIONS['torso'] * np.cos(np.radians(lean + camera_pitch))
+    longest = high * 1.12 * MEAN_PROPORTIONS['torso']
+    assert ((shortest <= torso) & (torso <= longest)).all(), (shortest, torso, longest)
 
 
 @pytest.mark.parametrize('bad', [dict(person_height=(0, 10)), dict(people_per_image=(3, 1))])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: build/refresh .venv (a no-op when up to date), then run the test suite.
-# Tests that need ../shared/data find it through REFINE_PLUGIN_DATA and skip without it.
+# Tests that need ../shared/data find it through REFINE_PLUGIN_DATA; they skip when it is unset
+# and fail when it names a folder without the samples.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
