@@ -10,9 +10,9 @@ from .input_checks import (check_coco_file, check_detection_results, check_image
 class CheckedCocoDataset(CocoDataset):
     """MMPose's ``CocoDataset`` with the checks of ``input_checks`` applied while it loads.
 
-    The annotation file's structure is checked (every annotation on a listed image); every
-    annotation before MMPose parses it (category, keypoint count, finite keypoints and box, no
-    negative box size); every image once, when local, before training starts (exists, readable,
+    The annotation file's structure is checked (every annotation with a category and on a listed
+    image); every annotation before MMPose parses it (keypoints present, their count, finite
+    keypoints and box, no negative box size); every image once, when local, before training starts (exists, readable,
     starts like an image); the annotation and ``bbox_file`` JSON files are parsed with errors that
     name them, and every detection of ``bbox_file`` must be on a ground-truth image. Takes
     ``CocoDataset``'s arguments, plus ``check_images`` to skip the image checks.

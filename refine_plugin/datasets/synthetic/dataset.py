@@ -54,7 +54,7 @@ def _write_split(split, num_images, seed, root, options, num_workers):
                                     image_id=image_id))
     ann_file = root / 'annotations' / f'person_keypoints_{split}.json'
     # Written last and atomically (AtomicLocalBackend): a split whose annotation file exists is
-    # complete, so the main job can skip generating it after a kill.
+    # complete, which the main job relies on when it reuses existing data after a kill.
     dump(dict(info=dict(description=f'{DESCRIPTION}, {split}, seed {seed}',
                         version=GENERATOR_VERSION),
               images=images, annotations=annotations, categories=[PERSON_CATEGORY]),
