@@ -5,7 +5,8 @@ from typing import Dict
 import numpy as np
 
 from mmpose.evaluation.functional import nms
-from ..datasets.input_checks import InvalidInputError, check_detection, load_json
+from ..datasets.input_checks import (InvalidInputError, check_detection_results,
+                                     load_json)
 
 
 def init_person_detector(config: str, checkpoint: str, device: str = 'cpu'):
@@ -33,18 +34,14 @@ def load_person_boxes(boxes_file: str, bbox_thr: float = 0.0) -> Dict[int, np.nd
     The demo's image id of a video frame is its index, of an image its numeric file name.
     """
     detections = load_json(boxes_file, 'boxes file')
-    if not isinstance(detections, list):
-        raise InvalidInputError(f'{boxes_file}: expected a list of COCO detection results, got '
-                                f'{type(detections).__name__}')
+    # No ground truth to check the image ids against (the demo's inputs have none), and
+    # category_id may be left out of a file of person boxes.
+    check_detection_results(detections, None, boxes_file, fields=('image_id', 'bbox', 'score'))
     boxes = defaultdict(list)
     for index, det in enumerate(detections):
-        where = f'{boxes_file}, detection {index}'
-        # No ground truth to check the image ids against (the demo's inputs have none), and
-        # category_id may be left out of a file of person boxes.
-        check_detection(det, where, fields=('image_id', 'bbox', 'score'))
         if not isinstance(det['image_id'], int) or isinstance(det['image_id'], bool):
-            raise InvalidInputError(f'{where}: image_id must be an integer, got '
-                                    f'{det["image_id"]!r}')
+            raise InvalidInputError(f'{boxes_file}, detection {index}: image_id must be an '
+                                    f'integer, got {det["image_id"]!r}')
         if det.get('category_id', 1) != 1 or det['score'] < bbox_thr:
             continue
         x, y, w, h = det['bbox']

@@ -110,24 +110,22 @@ def check_image_file(path, where):
         raise InvalidInputError(f'{where}: {path} is empty or not an image file')
 
 
-def check_detection(det, where, fields=_DETECTION_FIELDS):
-    """One person box in COCO's results format: ``fields`` present, a valid box, a finite score."""
-    if not isinstance(det, dict) or any(k not in det for k in fields):
-        raise InvalidInputError(f'{where}: needs {", ".join(fields)}, got {det!r:.200}')
-    check_box(det['bbox'], where)
-    if not is_finite_number(det['score']):
-        raise InvalidInputError(f'{where}: score must be a finite number, got {det["score"]!r}')
-
-
-def check_detection_results(detections, image_ids, source):
-    """Person boxes in COCO's results format, every one on an image of the ground truth."""
+def check_detection_results(detections, image_ids, source, fields=_DETECTION_FIELDS):
+    """Person boxes in COCO's results format: a list of detections with ``fields``, a valid box
+    and a finite score, every one on an image of ``image_ids`` (the ground truth's; ``None`` when
+    there is none to check against)."""
     if not isinstance(detections, list):
         raise InvalidInputError(f'{source}: expected a list of detections, got '
                                 f'{type(detections).__name__}')
-    image_ids = set(image_ids)
+    image_ids = None if image_ids is None else set(image_ids)
     for index, det in enumerate(detections):
         where = f'{source}, detection {index}'
-        check_detection(det, where)
-        if det['image_id'] not in image_ids:
+        if not isinstance(det, dict) or any(k not in det for k in fields):
+            raise InvalidInputError(f'{where}: needs {", ".join(fields)}, got {det!r:.200}')
+        check_box(det['bbox'], where)
+        if not is_finite_number(det['score']):
+            raise InvalidInputError(f'{where}: score must be a finite number, got '
+                                    f'{det["score"]!r}')
+        if image_ids is not None and det['image_id'] not in image_ids:
             raise InvalidInputError(
                 f'{where}: image_id {det["image_id"]!r} is not an image of the ground truth')
