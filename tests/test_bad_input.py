@@ -51,6 +51,59 @@ def test_good_synthetic_and_real_coco_files_load(coco_copy, shared_data):
     assert {info['img_id'] for info in real} == {785, 40083, 196141, 197388}
 
 
+@pytest.fixture
+def fake_s3(tmp_path, monkeypatch):
+    """``s3://bucket/...`` served from ``tmp_path / 'bucket'`` by a backend registered for the
+    ``s3`` prefix, as MMEngine's boto3 or petrel backends would serve it."""
+    from contextlib import contextmanager
+
+    from mmengine.fileio import io as fileio
+    from mmengine.fileio.backends import LocalBackend, prefix_to_backends
+
+    class FakeS3Backend(LocalBackend):
+        @staticmethod
+        def local(filepath):
+            return str(tmp_path / str(filepath).removeprefix('s3://'))
+
+        def get(self, filepath):
+            return super().get(self.local(filepath))
+
+        def get_text(self, filepath, encoding='utf-8'):
+            return super().get_text(self.local(filepath), encoding)
+
+        def exists(self, filepath):
+            return super().exists(self.local(filepath))
+
+        @contextmanager
+        def get_local_path(self, filepath):
+            yield self.local(filepath)
+
+    monkeypatch.setitem(prefix_to_backends, 's3', FakeS3Backend)
+    monkeypatch.setattr(fileio, 'backend_instances', {})
+    (tmp_path / 'bucket').mkdir()
+    return tmp_path / 'bucket'
+
+
+def test_annotation_files_on_remote_storage_are_read_and_checked(coco_copy, fake_s3):
+    _, img_dir, data = coco_copy
+    (fake_s3 / 'train.json').write_text(json.dumps(data))
+    assert len(_dataset('s3://bucket/train.json', img_dir)) == len(data['annotations'])
+    with pytest.raises(InvalidInputError, match=re.escape('s3://bucket/missing.json: annotation '
+                                                          'file not found')):
+        _dataset('s3://bucket/missing.json', img_dir)
+    (fake_s3 / 'corrupt.json').write_text(json.dumps(data)[:-10])
+    with pytest.raises(InvalidInputError, match=re.escape('s3://bucket/corrupt.json: annotation '
+                                                          'file is not valid JSON')):
+        _dataset('s3://bucket/corrupt.json', img_dir)
+
+
+def test_a_directory_given_as_annotation_file_is_named(coco_copy):
+    _, img_dir, _ = coco_copy
+    with pytest.raises(InvalidInputError, match=re.escape(f'{img_dir}: annotation file is a '
+                                                          'directory, not a file')):
+        _dataset(img_dir, img_dir)
+
+
 def test_missing_image_names_the_image(coco_copy):
     ann_file, img_dir, data = coco_copy
     ann_file.write_text(json.dumps(data))

@@ -12,10 +12,11 @@ class CheckedCocoDataset(CocoDataset):
 
     The annotation file's structure is checked (every annotation with a category and on a listed
     image); every annotation before MMPose parses it (keypoints present, their count, finite
-    keypoints and box, no negative box size); every image once, when local, before training starts (exists, readable,
-    starts like an image); the annotation and ``bbox_file`` JSON files are parsed with errors that
-    name them, and every detection of ``bbox_file`` must be on a ground-truth image. Takes
-    ``CocoDataset``'s arguments, plus ``check_images`` to skip the image checks.
+    keypoints and box, no negative box size); every local image once, before training starts
+    (exists, readable, starts like an image); the annotation and ``bbox_file`` JSON files, local
+    or remote, are parsed with errors that name them, and every detection of ``bbox_file`` must be
+    on a ground-truth image. Takes ``CocoDataset``'s arguments, plus ``check_images`` to skip the
+    image checks.
     """
 
     def __init__(self, *args, check_images=True, **kwargs):

@@ -11,6 +11,8 @@ import math
 import os.path as osp
 from numbers import Real
 
+from mmengine import fileio
+
 # The first bytes of the image formats OpenCV decodes for the datasets (JPEG, PNG, BMP, GIF, TIFF,
 # WebP at offset 8 after 'RIFF').
 _IMAGE_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'GIF8', b'II*\x00',
@@ -25,12 +27,14 @@ class InvalidInputError(ValueError):
 
 
 def load_json(path, what):
-    """Parse the JSON file ``path`` (described as ``what`` in errors)."""
-    if not osp.isfile(path):
+    """Parse the JSON file ``path`` (described as ``what`` in errors), on local disk or on the
+    MMEngine file backend its prefix selects (``s3://``, ``http://``, ...), as MMPose reads it."""
+    if not fileio.exists(path):
         raise InvalidInputError(f'{path}: {what} not found')
     try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
+        return json.loads(fileio.get_text(path, encoding='utf-8'))
+    except IsADirectoryError:
+        raise InvalidInputError(f'{path}: {what} is a directory, not a file') from None
     except json.JSONDecodeError as e:
         raise InvalidInputError(f'{path}: {what} is not valid JSON (line {e.lineno}, column '
                                 f'{e.colno}: {e.msg})') from None
