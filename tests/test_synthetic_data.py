@@ -10,8 +10,9 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from refine_plugin.datasets.synthetic import generate_dataset
-from refine_plugin.datasets.synthetic.body import (ANGLE_LIMITS, COCO_KEYPOINT_NAMES, KPT,
-                                                   MEAN_PROPORTIONS, RELAXED_ANGLES, pose_body,
+from refine_plugin.datasets.synthetic.body import (ANGLE_LIMITS, CAMERA_PITCH_LIMIT,
+                                                   COCO_KEYPOINT_NAMES, KPT, MEAN_PROPORTIONS,
+                                                   PROPORTION_SPREAD, RELAXED_ANGLES, pose_body,
                                                    sample_angles, sample_yaw)
 from refine_plugin.datasets.synthetic.render import PART, build_parts, sample_style
 
@@ -168,8 +169,8 @@ def test_parallel_workers_give_identical_files(tmp_path):
 def test_sizes_are_arguments(tmp_path):
     """Image size, people per image and person height are honoured. ``person_height`` is the
     unposed body's height, which poses and views change; what stays bounded is the torso
-    (shoulder to hip midpoints): its share of the height +-12% per person, tilted out of the
-    image plane by at most the lean plus the camera pitch."""
+    (shoulder to hip midpoints): its share of the height +-PROPORTION_SPREAD per person, tilted
+    out of the image plane by at most the lean plus the camera pitch."""
     low, high = 60, 70
     paths = generate_dataset(tmp_path, num_train=3, num_val=1, seed=0, image_size=(200, 150),
                              person_height=(low, high), people_per_image=(2, 2))
@@ -184,9 +185,9 @@ def test_sizes_are_arguments(tmp_path):
     torso = np.linalg.norm(kpts[:, [5, 6], :2].mean(1) - kpts[:, [11, 12], :2].mean(1), axis=1)
     lean = np.degrees(np.arccos(np.cos(np.radians(ANGLE_LIMITS['lean'][1]))
                                 * np.cos(np.radians(ANGLE_LIMITS['side_lean'][1]))))
-    camera_pitch = 15  # sample_body's limit
-    shortest = low * 0.88 * MEAN_PROPORTIONS['torso'] * np.cos(np.radians(lean + camera_pitch))
-    longest = high * 1.12 * MEAN_PROPORTIONS['torso']
+    shortest = (low * (1 - PROPORTION_SPREAD) * MEAN_PROPORTIONS['torso']
+                * np.cos(np.radians(lean + CAMERA_PITCH_LIMIT)))
+    longest = high * (1 + PROPORTION_SPREAD) * MEAN_PROPORTIONS['torso']
     assert ((shortest <= torso) & (torso <= longest)).all(), (shortest, torso, longest)
 
 

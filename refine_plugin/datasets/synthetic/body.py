@@ -24,6 +24,11 @@ MEAN_PROPORTIONS = dict(
     head_radius=0.062, neck=0.045, torso=0.30, shoulder_half_width=0.115,
     hip_half_width=0.085, upper_arm=0.17, forearm=0.155, thigh=0.245, shin=0.245)
 
+# Each segment length of a person varies by up to this fraction around the mean.
+PROPORTION_SPREAD = 0.12
+# The camera looks at a person from up to this many degrees above or below.
+CAMERA_PITCH_LIMIT = 15
+
 # Joint-angle limits in degrees; arm/leg angles are given for the left side and mirrored.
 ANGLE_LIMITS = dict(
     lean=(-12, 12), side_lean=(-8, 8), head_yaw=(-70, 70), head_pitch=(-25, 20),
@@ -74,8 +79,9 @@ class PosedBody:
 
 
 def sample_proportions(rng):
-    """Segment lengths of one person: each varies by up to +-12% around the mean."""
-    return {k: v * rng.uniform(0.88, 1.12) for k, v in MEAN_PROPORTIONS.items()}
+    """Segment lengths of one person: each varies by up to ``PROPORTION_SPREAD`` around the mean."""
+    return {k: v * rng.uniform(1 - PROPORTION_SPREAD, 1 + PROPORTION_SPREAD)
+            for k, v in MEAN_PROPORTIONS.items()}
 
 
 # Relaxed joint angles: people in photos mostly stand, walk or gesture near them, so COCO's poses
@@ -169,4 +175,5 @@ def sample_body(rng):
     """A random person: proportions, pose and viewpoint (front, back and profile)."""
     return pose_body(
         sample_proportions(rng), sample_angles(rng), yaw=sample_yaw(rng),
-        camera_pitch=rng.uniform(-15, 15), roll=rng.uniform(-10, 10))
+        camera_pitch=rng.uniform(-CAMERA_PITCH_LIMIT, CAMERA_PITCH_LIMIT),
+        roll=rng.uniform(-10, 10))
