@@ -56,10 +56,11 @@ def models(shared_data, tmp_path_factory):
     return dict(pose=pose, detector=(str(det_config), str(det_checkpoint)), tmp_path=tmp_path)
 
 
-def run_demo(*args):
+def run_demo(*args, succeeds=True):
+    """Run ``tools/demo.py``; it must exit 0, or with ``succeeds=False`` with an error."""
     run = subprocess.run([sys.executable, 'tools/demo.py', *map(str, args)], cwd=REPO_ROOT,
                          capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
+    assert (run.returncode == 0) == succeeds, run.stderr[-3000:]
     return run
 
 
@@ -108,12 +109,9 @@ def test_folder_through_a_boxes_file_with_an_ensemble(shared_data, models, tmp_p
 
 
 def run_demo_expecting_failure(models, tmp_path, *args):
-    run = subprocess.run(
-        [sys.executable, 'tools/demo.py', *map(str, args), models['pose'][0], '--pose-checkpoint',
-         models['pose'][1], '--out-dir', str(tmp_path / 'out')], cwd=REPO_ROOT,
-        capture_output=True, text=True)
-    assert run.returncode != 0
-    return run.stderr
+    """stderr of the demo with the pose model of ``models``, which must fail on ``args``."""
+    return run_demo(*args, models['pose'][0], '--pose-checkpoint', models['pose'][1],
+                    '--out-dir', tmp_path / 'out', succeeds=False).stderr
 
 
 def test_a_bad_boxes_file_is_named_in_the_error(shared_data, models, tmp_path):
