@@ -19,8 +19,9 @@ import torch
 from mmengine.config import Config
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
-from refine_plugin.deploy import (FastHeatmapNetwork, HeatmapNetwork, OnnxPoseInferencer,
-                                  export_onnx, fold_batchnorm)
+from refine_plugin.deploy import (FastHeatmapNetwork, FastPoseInferencer, HeatmapNetwork,
+                                  OnnxPoseInferencer, export_onnx, fold_batchnorm,
+                                  native_bfloat16_cpu)
 from refine_plugin.deploy.ort_pose import crop_persons, decode_heatmaps
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -140,6 +141,39 @@ def test_fast_path_matches_eager(name):
     torch.testing.assert_close(fast, expected, atol=1e-4, rtol=1e-4)
 
 
+def heatmap_correlation(expected, heatmaps):
+    """Cosine similarity of each pair of ``(B, K, H, W)`` heatmaps, as ``(B, K)``."""
+    return ((expected * heatmaps).sum(axis=(2, 3))
+            / np.linalg.norm(expected, axis=(2, 3)) / np.linalg.norm(heatmaps, axis=(2, 3)))
+
+
+@pytest.mark.parametrize('name', ['mmpose_mspn', 'plugin_refine'])
+def test_bfloat16_fast_path_follows_float32(name):
+    model = build_model(name)
+    images = crops_for(model, batch_size=3)
+    float32 = FastHeatmapNetwork(model)(images)
+    bfloat16 = FastHeatmapNetwork(model, dtype=torch.bfloat16)(images)
+    assert bfloat16.dtype == torch.float32 and bfloat16.shape == float32.shape
+    # it really ran in bfloat16 (8-bit mantissa), yet gives the same maps
+    assert not torch.allclose(bfloat16, float32, atol=1e-4, rtol=1e-4)
+    correlation = heatmap_correlation(float32.numpy(), bfloat16.numpy())
+    print(f'{name}: bf16 vs fp32 heatmap correlation, median {np.median(correlation):.5f}, '
+          f'min {correlation.min():.5f}')
+    assert correlation.min() > 0.99
+    # only the heatmap predictors, whose outputs are decoded to sub-pixel positions, stay float32
+    network = FastHeatmapNetwork(model, freeze=False, dtype=torch.bfloat16).network
+    dtypes = {}
+    for conv in network.modules():
+        if isinstance(conv, torch.nn.Conv2d):
+            dtypes.setdefault(conv.out_channels == 17, set()).add(conv.weight.dtype)
+    assert dtypes == {True: {torch.float32}, False: {torch.bfloat16}}
+
+
+def test_fast_path_refuses_other_dtypes():
+    with pytest.raises(ValueError, match='float16'):
+        FastHeatmapNetwork(build_model('plugin_refine'), dtype=torch.float16)
+
+
 def random_heatmaps(codec, num_keypoints=17, seed=0):
     """Heatmaps of an MMPose codec for random keypoints, plus noise so ties cannot happen."""
     from mmpose.registry import KEYPOINT_CODECS
@@ -242,6 +276,19 @@ def test_onnx_runtime_keypoints_match_pytorch(name, exported, generated_val):
     assert num_persons >= 2
 
 
+def test_fast_pose_inferencer_gives_the_onnx_inferencers_keypoints(exported, generated_val):
+    model, onnx_file = exported('plugin_refine')
+    onnx_runtime = OnnxPoseInferencer(onnx_file, providers=['CPUExecutionProvider'])
+    fast = FastPoseInferencer(model, batch_size=2)
+    assert fast.meta == onnx_runtime.meta
+    for image_file, bboxes in generated_val:
+        image = cv2.imread(image_file)
+        expected, expected_scores = onnx_runtime(image, bboxes)
+        keypoints, scores = fast(image, bboxes)
+        assert np.abs(keypoints - expected).max() <= 0.5, image_file
+        np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
+
+
 @pytest.mark.parametrize('name', ['mmpose_mspn', 'plugin_refine'])
 def test_int8_model_keeps_the_heatmaps_and_the_metadata(name, exported, generated_data,
                                                        tmp_path):
@@ -268,8 +315,7 @@ def test_int8_model_keeps_the_heatmaps_and_the_metadata(name, exported, generate
     # correlation of each heatmap with its fp32 counterpart: the maps' shapes, not their offsets
     expected, heatmaps = (h - h.mean(axis=(2, 3), keepdims=True)
                           for h in (fp32.heatmaps(images), int8.heatmaps(images)))
-    correlation = ((expected * heatmaps).sum(axis=(2, 3))
-                   / np.linalg.norm(expected, axis=(2, 3)) / np.linalg.norm(heatmaps, axis=(2, 3)))
+    correlation = heatmap_correlation(expected, heatmaps)
     print(f'{name}: int8 vs fp32 heatmap correlation, median {np.median(correlation):.4f}, '
           f'min {correlation.min():.4f}')
     assert np.median(correlation) > 0.98
@@ -295,6 +341,30 @@ def test_quantize_and_evaluate_tools(exported, generated_data, tmp_path):
     from refine_plugin.apis import coco_ap
     stats = coco_ap(generated_data['val_ann'], str(tmp_path / 'mmpose_mspn.onnx.keypoints.json'))
     assert float(rows[0][1]) == pytest.approx(stats['AP'], abs=5e-5)
+
+
+def test_evaluate_fast_path_tool(generated_data, tmp_path):
+    model = build_model('plugin_refine')
+    checkpoint = tmp_path / 'model.pth'
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    result = subprocess.run(
+        [sys.executable, 'tools/deploy/evaluate_fast_path.py',
+         'configs/cpu/td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py', str(checkpoint),
+         '--ann', generated_data['val_ann'], '--img-dir', generated_data['val_img']],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(' | ') for line in result.stdout.splitlines() if line.startswith('| ')][1:]
+    assert [row[0] for row in rows] == ['| fast PyTorch float32', '| fast PyTorch bfloat16']
+    assert [float(x) for x in rows[0][5:7]] == [0, 0]  # float32 against itself
+    # the bfloat16 row's distances are those between the two paths' keypoints in this process
+    from refine_plugin.deploy.annotated_people import predict_annotated_people
+    keypoints = [predict_annotated_people(FastPoseInferencer(model, dtype=dtype),
+                                          generated_data['val_ann'], generated_data['val_img'])[1]
+                 for dtype in (torch.float32, torch.bfloat16)]
+    distance = np.linalg.norm(keypoints[1] - keypoints[0], axis=-1)
+    expected = [np.median(distance), np.percentile(distance, 95), distance.max()]
+    assert expected[2] > 0
+    np.testing.assert_allclose([float(x) for x in rows[1][5:8]], expected, atol=0.006)
 
 
 def test_onnx_infer_tool_runs_without_mmcv_mmpose_or_torch(exported, generated_val):
@@ -353,8 +423,10 @@ def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
     peak = float(out.split('fp32 peak: ')[1].split(' GFLOP/s')[0])
     assert peak > 0
     rows = [line.split(' | ') for line in out.splitlines() if line.startswith('| ')][1:]
-    # the plugin model and both MMPose references, four paths, two batch sizes
-    assert len(rows) == 3 * 4 * 2
+    # the plugin model and both MMPose references, four paths (five with bfloat16), two batch sizes
+    num_paths = 5 if native_bfloat16_cpu() else 4
+    assert len(rows) == 3 * num_paths * 2
+    assert any(row[2] == 'fast PyTorch bf16' for row in rows) == native_bfloat16_cpu()
     eager_mspn = {row[3]: float(row[4]) for row in rows
                   if row[0] == '| MMPose 4xMSPN-50' and row[2] == 'eager MMPose'}
     assert set(eager_mspn) == {'1', '2'}
@@ -371,6 +443,7 @@ def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
         assert achieved == pytest.approx(2 * gmacs * persons_s,
                                          abs=0.01 * (persons_s + gmacs) + 0.06)
     verdicts = [line for line in out.splitlines() if line.startswith('target ')]
-    # one per fast path (fast PyTorch, ONNX Runtime, its int8) and batch size of the plugin model
-    assert len(verdicts) == 3 * 2
+    # one per fast path (fast PyTorch, its bfloat16, ONNX Runtime, its int8) and batch size of the
+    # plugin model
+    assert len(verdicts) == (num_paths - 1) * 2
     assert 'samples/s' in out and 'ms/person' in out

@@ -2,12 +2,12 @@
 
 For each model (the given configs, then MMPose's 4xMSPN-50 and SimpleBaseline ResNet-50 at the
 same input size): persons/s at each batch size for eager MMPose, the fast PyTorch path (BN folded,
-channels_last, inference_mode, frozen TorchScript), ONNX Runtime and ONNX Runtime on the static
-int8 quantization of the same export, each the median of ``--runs``
-timed calls after warm-up (taken round-robin over all rows), with the peak resident memory a call
-added; GFLOPs and the achieved
-GFLOP/s against this machine's fp32 peak, measured by a large GEMM timed in the same rounds. Then the train
-data pipeline's samples/s against the first model's train step, and PoseFix's pose rendering time.
+channels_last, inference_mode, frozen TorchScript; also in bfloat16 on CPUs with native bfloat16
+arithmetic), ONNX Runtime and ONNX Runtime on the static int8 quantization of the same export, each
+the median of ``--runs`` timed calls after warm-up (taken round-robin over all rows), with the peak
+resident memory a call added; GFLOPs and the achieved GFLOP/s against this machine's fp32 peak,
+measured by a large GEMM timed in the same rounds. Then the train data pipeline's samples/s against
+the first model's train step, and PoseFix's pose rendering time.
 
 All models use random weights (timing does not depend on them) and one forward per person (no
 flip test, which doubles every path alike). Timings on a shared machine move with its load:
@@ -36,7 +36,8 @@ from mmpose.registry import DATASETS
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
 from refine_plugin.datasets.synthetic import generate_dataset
-from refine_plugin.deploy import FastHeatmapNetwork, HeatmapNetwork, export_onnx
+from refine_plugin.deploy import (FastHeatmapNetwork, HeatmapNetwork, export_onnx,
+                                  native_bfloat16_cpu)
 from refine_plugin.deploy.quantization import calibration_crops, quantize_pose_model
 from refine_plugin.models.pose_estimators.pose_heatmap_rendering import render_pose_heatmaps
 
@@ -145,12 +146,14 @@ def model_gmacs(network, images):
 
 
 def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data):
-    """(row, call) for eager, fast, ONNX Runtime and int8 ONNX Runtime inference at each batch
-    size. The int8 model is calibrated on a few generated people (its speed does not depend on
-    the scales it gets)."""
+    """(row, call) for eager, fast (and fast bfloat16), ONNX Runtime and int8 ONNX Runtime
+    inference at each batch size. The int8 model is calibrated on a few generated people (its
+    speed does not depend on the scales it gets)."""
     input_w, input_h = model.cfg.model.head.decoder['input_size']
     eager = HeatmapNetwork(model).eval()
     fast = FastHeatmapNetwork(model)
+    # without native bfloat16 arithmetic oneDNN emulates it, slower than float32: no row
+    fast_bf16 = FastHeatmapNetwork(model, dtype=torch.bfloat16) if native_bfloat16_cpu() else None
     onnx_file = onnx_dir / f'{name}-{input_h}x{input_w}.onnx'
     export_onnx(model, onnx_file)
     session = ort.InferenceSession(str(onnx_file), providers=['CPUExecutionProvider'])
@@ -166,10 +169,13 @@ def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data):
         paths = {
             'eager MMPose': lambda images=images: eager_forward(eager, images),
             'fast PyTorch': lambda images=images: fast(images),
-            'ONNX Runtime': lambda images=images: session.run(None, {'images': images.numpy()}),
-            'ONNX Runtime int8': lambda images=images: int8_session.run(
-                None, {'images': images.numpy()}),
         }
+        if fast_bf16 is not None:
+            paths['fast PyTorch bf16'] = lambda images=images: fast_bf16(images)
+        paths['ONNX Runtime'] = lambda images=images: session.run(
+            None, {'images': images.numpy()})
+        paths['ONNX Runtime int8'] = lambda images=images: int8_session.run(
+            None, {'images': images.numpy()})
         for path, call in paths.items():
             row = dict(model=name, input=f'{input_h}x{input_w}', path=path, batch=batch_size,
                        gmacs=gmacs)
@@ -279,7 +285,8 @@ def main():
     warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
     torch.manual_seed(0)
     print(f'torch {torch.__version__}, onnxruntime {ort.__version__}, '
-          f'{torch.get_num_threads()} threads')
+          f'{torch.get_num_threads()} threads, native bfloat16 arithmetic: '
+          f'{native_bfloat16_cpu()} (without it there are no bf16 rows)')
     calls, train_rates, input_sizes = [gemm_call(args.gemm_size)], None, []
     with tempfile.TemporaryDirectory() as onnx_dir:
         calibration_data = generate_dataset(Path(onnx_dir, 'calibration'), num_train=4,
@@ -312,8 +319,9 @@ def main():
     print_targets(rows, peak_gflops, reference_rates)
     print('\nGFLOPs: multiply-accumulates of one forward (the convention of MMPose\'s tables); '
           'achieved GFLOP/s counts 2 flops per MAC, like the GEMM peak. int8 rows do the same '
-          'MACs in int8 arithmetic, so their share of the fp32 peak can pass 100%; check their '
-          'accuracy with tools/deploy/evaluate_onnx.py.')
+          'MACs in int8 arithmetic and bf16 rows in bfloat16, so their share of the fp32 peak can '
+          'pass 100%; check their accuracy with tools/deploy/evaluate_onnx.py and '
+          'tools/deploy/evaluate_fast_path.py.')
     if train_rates:
         name, pipeline_rate, step_rate = train_rates
         print(f'\ntrain data pipeline ({name}, one worker, generated images): '

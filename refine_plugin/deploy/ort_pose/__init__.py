@@ -7,6 +7,8 @@ exported ``.onnx`` file (as rtmlib does for RTMPose). Everything the preprocessi
 """
 from .crop import crop_persons
 from .decode import decode_heatmaps
-from .inferencer import OnnxPoseInferencer
+from .inferencer import OnnxPoseInferencer, TopdownHeatmapInferencer
 
-__all__ = ['OnnxPoseInferencer', 'crop_persons', 'decode_heatmaps']
+__all__ = [
+    'OnnxPoseInferencer', 'TopdownHeatmapInferencer', 'crop_persons', 'decode_heatmaps'
+]

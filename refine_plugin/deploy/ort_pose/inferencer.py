@@ -1,4 +1,5 @@
-"""``OnnxPoseInferencer``: an exported top-down model on image + person boxes, in ONNX Runtime."""
+"""Top-down inference on image + person boxes: the crops and decoding around any heatmap network
+(``TopdownHeatmapInferencer``) and its ONNX Runtime form (``OnnxPoseInferencer``)."""
 import json
 
 import numpy as np
@@ -10,29 +11,22 @@ from .decode import decode_heatmaps
 METADATA_KEY = 'refine_plugin'
 
 
-class OnnxPoseInferencer:
-    """Keypoints of the people in a BGR image, given their boxes.
+class TopdownHeatmapInferencer:
+    """Keypoints of the people in a BGR image, given their boxes, from any heatmap network.
 
-    Args:
-        model_file: an ``.onnx`` file written by ``refine_plugin.deploy.export_onnx`` (its
-            metadata holds the input size, normalisation and codec).
-        providers: ONNX Runtime execution providers, e.g. ``['CUDAExecutionProvider',
-            'CPUExecutionProvider']``; by default what the installed onnxruntime offers.
-        batch_size: persons per ONNX Runtime call.
+    Crops, normalises and decodes as ``mmpose.apis.inference_topdown`` does, from the deployment
+    metadata (``meta``) written by ``refine_plugin.deploy.export_onnx``. Subclasses run the
+    network: ``heatmaps(images)`` maps normalised float32 crops ``(N, 3, h, w)`` to
+    ``(N, K, H, W)`` heatmaps.
     """
 
-    def __init__(self, model_file: str, providers=None, batch_size: int = 8):
-        self.session = ort.InferenceSession(
-            str(model_file), providers=providers or ort.get_available_providers())
-        metadata = self.session.get_modelmeta().custom_metadata_map
-        if METADATA_KEY not in metadata:
-            raise ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
-                             'tools/deploy/export_onnx.py')
-        self.meta = json.loads(metadata[METADATA_KEY])
-        self.input_name = self.session.get_inputs()[0].name
-        self.batch_size = batch_size
-        self.mean = np.array(self.meta['mean'], np.float32)
-        self.std = np.array(self.meta['std'], np.float32)
+    def __init__(self, meta: dict):
+        self.meta = meta
+        self.mean = np.array(meta['mean'], np.float32)
+        self.std = np.array(meta['std'], np.float32)
+
+    def heatmaps(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def preprocess(self, crops: np.ndarray) -> np.ndarray:
         """BGR uint8 crops ``(N, h, w, 3)`` -> normalised float32 ``(N, 3, h, w)``."""
@@ -40,13 +34,6 @@ class OnnxPoseInferencer:
             crops = crops[..., ::-1]
         crops = (crops.astype(np.float32) - self.mean) / self.std
         return np.ascontiguousarray(crops.transpose(0, 3, 1, 2))
-
-    def heatmaps(self, images: np.ndarray) -> np.ndarray:
-        """Run the network on normalised crops, ``batch_size`` at a time."""
-        return np.concatenate([
-            self.session.run(None, {self.input_name: images[i:i + self.batch_size]})[0]
-            for i in range(0, len(images), self.batch_size)
-        ])
 
     def __call__(self, image: np.ndarray, bboxes: np.ndarray):
         """Keypoints ``(N, K, 2)`` in image pixels and scores ``(N, K)`` for xyxy ``bboxes``."""
@@ -71,3 +58,33 @@ class OnnxPoseInferencer:
         keypoints = (keypoints / np.array(input_size, np.float32) * scales[:, None]
                      + centers[:, None] - 0.5 * scales[:, None])
         return keypoints, scores
+
+
+class OnnxPoseInferencer(TopdownHeatmapInferencer):
+    """``TopdownHeatmapInferencer`` of an exported ``.onnx`` file, run by ONNX Runtime.
+
+    Args:
+        model_file: an ``.onnx`` file written by ``refine_plugin.deploy.export_onnx`` (its
+            metadata holds the input size, normalisation and codec).
+        providers: ONNX Runtime execution providers, e.g. ``['CUDAExecutionProvider',
+            'CPUExecutionProvider']``; by default what the installed onnxruntime offers.
+        batch_size: persons per ONNX Runtime call.
+    """
+
+    def __init__(self, model_file: str, providers=None, batch_size: int = 8):
+        self.session = ort.InferenceSession(
+            str(model_file), providers=providers or ort.get_available_providers())
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if METADATA_KEY not in metadata:
+            raise ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
+                             'tools/deploy/export_onnx.py')
+        super().__init__(json.loads(metadata[METADATA_KEY]))
+        self.input_name = self.session.get_inputs()[0].name
+        self.batch_size = batch_size
+
+    def heatmaps(self, images: np.ndarray) -> np.ndarray:
+        """Run the network on normalised crops, ``batch_size`` at a time."""
+        return np.concatenate([
+            self.session.run(None, {self.input_name: images[i:i + self.batch_size]})[0]
+            for i in range(0, len(images), self.batch_size)
+        ])
