@@ -98,13 +98,9 @@ class FastPoseInferencer(TopdownHeatmapInferencer):
 
     def __init__(self, pose_model: nn.Module, dtype: torch.dtype = torch.float32,
                  batch_size: int = 8):
-        super().__init__(deployment_metadata(pose_model.cfg, pose_model.dataset_meta))
+        super().__init__(deployment_metadata(pose_model.cfg, pose_model.dataset_meta), batch_size)
         self.network = FastHeatmapNetwork(pose_model, dtype=dtype)
         self.device = next(pose_model.parameters()).device
-        self.batch_size = batch_size
 
-    def heatmaps(self, images: np.ndarray) -> np.ndarray:
-        return np.concatenate([
-            self.network(torch.from_numpy(images[i:i + self.batch_size]).to(self.device)).cpu()
-            .numpy() for i in range(0, len(images), self.batch_size)
-        ])
+    def run_network(self, images: np.ndarray) -> np.ndarray:
+        return self.network(torch.from_numpy(images).to(self.device)).cpu().numpy()

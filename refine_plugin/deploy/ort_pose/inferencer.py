@@ -15,18 +15,24 @@ class TopdownHeatmapInferencer:
     """Keypoints of the people in a BGR image, given their boxes, from any heatmap network.
 
     Crops, normalises and decodes as ``mmpose.apis.inference_topdown`` does, from the deployment
-    metadata (``meta``) written by ``refine_plugin.deploy.export_onnx``. Subclasses run the
-    network: ``heatmaps(images)`` maps normalised float32 crops ``(N, 3, h, w)`` to
-    ``(N, K, H, W)`` heatmaps.
+    metadata (``meta``) written by ``refine_plugin.deploy.export_onnx``, running the network
+    ``batch_size`` persons at a time. Subclasses run it: ``run_network(images)`` maps normalised
+    float32 crops ``(B, 3, h, w)`` to ``(B, K, H, W)`` heatmaps.
     """
 
-    def __init__(self, meta: dict):
+    def __init__(self, meta: dict, batch_size: int = 8):
         self.meta = meta
         self.mean = np.array(meta['mean'], np.float32)
         self.std = np.array(meta['std'], np.float32)
+        self.batch_size = batch_size
+
+    def run_network(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def heatmaps(self, images: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Run the network on normalised crops, ``batch_size`` at a time."""
+        return np.concatenate([self.run_network(images[i:i + self.batch_size])
+                               for i in range(0, len(images), self.batch_size)])
 
     def preprocess(self, crops: np.ndarray) -> np.ndarray:
         """BGR uint8 crops ``(N, h, w, 3)`` -> normalised float32 ``(N, 3, h, w)``."""
@@ -78,13 +84,8 @@ class OnnxPoseInferencer(TopdownHeatmapInferencer):
         if METADATA_KEY not in metadata:
             raise ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
                              'tools/deploy/export_onnx.py')
-        super().__init__(json.loads(metadata[METADATA_KEY]))
+        super().__init__(json.loads(metadata[METADATA_KEY]), batch_size)
         self.input_name = self.session.get_inputs()[0].name
-        self.batch_size = batch_size
 
-    def heatmaps(self, images: np.ndarray) -> np.ndarray:
-        """Run the network on normalised crops, ``batch_size`` at a time."""
-        return np.concatenate([
-            self.session.run(None, {self.input_name: images[i:i + self.batch_size]})[0]
-            for i in range(0, len(images), self.batch_size)
-        ])
+    def run_network(self, images: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: images})[0]
