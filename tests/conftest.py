@@ -7,6 +7,9 @@ without the samples.
 
 ``tiny_coco``: a small generated multi-person COCO-format set (the plugin's own synthetic data
 generator), made once per test session.
+
+``pycocotools_stats``: the reference COCO API's summary of a results file, which metrics are
+checked against.
 """
 import os
 from pathlib import Path
@@ -25,6 +28,18 @@ def shared_data():
     if not Path(root, 'coco', 'test_coco.json').is_file():
         pytest.fail(f'REFINE_PLUGIN_DATA={root} holds no coco/test_coco.json')
     return Path(root)
+
+
+def pycocotools_stats(ann_file, results, iou_type='keypoints'):
+    """``COCOeval.stats`` of ``results`` (a results file or list) on ``ann_file``."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    gt = COCO(str(ann_file))
+    evaluator = COCOeval(gt, gt.loadRes(results), iou_type)
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
+    return evaluator.stats.tolist()
 
 
 @pytest.fixture(scope='session')
