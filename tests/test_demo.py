@@ -70,6 +70,8 @@ def test_video_through_a_detector_and_posefix_keeps_every_frame(shared_data, mod
              '--det-config', models['detector'][0], '--det-checkpoint', models['detector'][1],
              '--bbox-thr', '0.4', '--refiner-config', POSEFIX_CONFIG, '--out-dir', tmp_path)
     assert frame_count(tmp_path / 'demo.mp4') == frame_count(video) == 5
+    # written under a temporary name and renamed when complete
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['demo.mp4', 'predictions.json']
     output = cv2.VideoCapture(str(tmp_path / 'demo.mp4'))
     assert (output.get(cv2.CAP_PROP_FRAME_WIDTH), output.get(cv2.CAP_PROP_FRAME_HEIGHT)) == \
         (960, 540)
@@ -96,6 +98,7 @@ def test_folder_through_a_boxes_file_with_an_ensemble(shared_data, models, tmp_p
     boxes = load_person_boxes(str(boxes_file), bbox_thr=0.3)
     names = sorted(p.name for p in coco.glob('*.jpg'))
     assert [p['name'] for p in predictions] == names
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names + ['predictions.json'])
     for prediction in predictions:
         expected = boxes.get(prediction['image_id'], np.zeros((0, 5)))
         assert len(prediction['instances']) == len(expected)

@@ -120,6 +120,9 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     is_video = args.input.lower().endswith(VIDEO_EXTENSIONS)
     video_out = osp.join(args.out_dir, osp.splitext(osp.basename(args.input))[0] + '.mp4')
+    # the video is written beside its final name and renamed when complete, as every other
+    # output (mmcv.imwrite and dump go through the plugin's AtomicLocalBackend)
+    partial_video = osp.join(args.out_dir, f'.{osp.basename(video_out)}.partial.mp4')
     writer, predictions = None, []
     with tempfile.TemporaryDirectory() as frame_dir:
         for image_id, name, img, img_path in read_frames(args.input):
@@ -135,15 +138,16 @@ def main():
             if is_video:
                 if writer is None:
                     fps = mmcv.VideoReader(args.input).fps
-                    writer = cv2.VideoWriter(video_out, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                    writer = cv2.VideoWriter(partial_video, cv2.VideoWriter_fourcc(*'mp4v'), fps,
                                              (drawn.shape[1], drawn.shape[0]))
                 writer.write(drawn)
             else:
-                cv2.imwrite(osp.join(args.out_dir, name), drawn)
+                mmcv.imwrite(drawn, osp.join(args.out_dir, name))
             predictions.append(dict(image_id=image_id, name=name,
                                     instances=split_instances(sample.pred_instances)))
     if writer is not None:
         writer.release()
+        os.replace(partial_video, video_out)
     # mmengine's dump writes the numpy arrays of the dataset meta as lists
     dump(dict(meta_info=pose_model.dataset_meta, predictions=predictions),
          osp.join(args.out_dir, 'predictions.json'))

@@ -10,6 +10,7 @@ import os.path as osp
 import time
 
 import cv2
+import mmcv
 import numpy as np
 
 from refine_plugin.datasets.synthetic import generate_dataset
@@ -60,7 +61,7 @@ def write_preview(paths, out_file, num_images):
         img = cv2.imread(osp.join(paths['val_img'], image['file_name']))
         visualizer.add_datasample('preview', img[..., ::-1], sample, draw_pred=False)
         rows.append(np.concatenate([img, visualizer.get_image()[..., ::-1]], 1))
-    cv2.imwrite(out_file, np.concatenate(rows, 0), [cv2.IMWRITE_JPEG_QUALITY, 80])
+    mmcv.imwrite(np.concatenate(rows, 0), out_file, [cv2.IMWRITE_JPEG_QUALITY, 80])
     print(f'preview -> {out_file}')
 
 

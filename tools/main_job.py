@@ -12,6 +12,7 @@ Usage:
     python tools/main_job.py [--work-dir work_dirs/main_job] [--data-root data/synthetic]
 """
 import argparse
+import io
 import json
 import os
 import os.path as osp
@@ -252,6 +253,7 @@ def plot_curves(scalars, out_file):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from mmengine.fileio import put
     train_rows = [s for s in scalars if 'loss' in s]
     val_rows = [s for s in scalars if 'coco/AP' in s]
     fig, (ax_loss, ax_ap) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -262,8 +264,10 @@ def plot_curves(scalars, out_file):
     for ax in (ax_loss, ax_ap):
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out_file, dpi=100)
+    png = io.BytesIO()
+    fig.savefig(png, format='png', dpi=100)
     plt.close(fig)
+    put(png.getvalue(), str(out_file))  # atomic through the plugin's AtomicLocalBackend
 
 
 def write_summary(work_dir, rows, seconds, extra):
