@@ -151,17 +151,11 @@ def evaluate(runner, work_dir):
 
 
 def coco_keypoint_stats(ann_file, results_file):
-    """AP, AP .5, AP .75 and AR of a COCO keypoint results file (pycocotools)."""
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-    gt = COCO(ann_file)
-    evaluator = COCOeval(gt, gt.loadRes(results_file), 'keypoints')
-    evaluator.evaluate()
-    evaluator.accumulate()
-    evaluator.summarize()
-    stats = evaluator.stats
-    return dict(zip(METRIC_NAMES, (float(stats[0]), float(stats[1]), float(stats[2]),
-                                   float(stats[5]))))
+    """AP, AP .5, AP .75 and AR of a COCO keypoint results file (pycocotools), under the names
+    CocoMetric gives them."""
+    from refine_plugin.apis import coco_ap
+    stats = coco_ap(ann_file, results_file)
+    return dict(zip(METRIC_NAMES, (stats['AP'], stats['AP50'], stats['AP75'], stats['AR'])))
 
 
 # ---------------------------------------------------------------- 4. PoseFix
