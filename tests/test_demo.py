@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import refine_plugin  # noqa: F401
-from refine_plugin.apis import load_person_boxes
+from refine_plugin.apis import init_refiner, load_person_boxes
 from refine_plugin.datasets.input_checks import InvalidInputError
 from test_ensemble import ensemble_config, save_random_member, tiny_topdown_config
 
@@ -53,7 +53,11 @@ def models(shared_data, tmp_path_factory):
     det_checkpoint = tmp_path / 'detector.pth'
     torch.save({'state_dict': detector.state_dict(),
                 'meta': {'dataset_meta': {'classes': ('person', )}}}, det_checkpoint)
-    return dict(pose=pose, detector=(str(det_config), str(det_checkpoint)), tmp_path=tmp_path)
+    refiner_checkpoint = tmp_path / 'refiner.pth'
+    torch.save({'state_dict': init_refiner(POSEFIX_CONFIG).state_dict(), 'meta': {}},
+               refiner_checkpoint)
+    return dict(pose=pose, detector=(str(det_config), str(det_checkpoint)),
+                refiner=(POSEFIX_CONFIG, str(refiner_checkpoint)), tmp_path=tmp_path)
 
 
 def run_demo(*args, succeeds=True):
@@ -68,7 +72,8 @@ def test_video_through_a_detector_and_posefix_keeps_every_frame(shared_data, mod
     video = shared_data / 'video/demo.mp4'
     run_demo(video, models['pose'][0], '--pose-checkpoint', models['pose'][1],
              '--det-config', models['detector'][0], '--det-checkpoint', models['detector'][1],
-             '--bbox-thr', '0.4', '--refiner-config', POSEFIX_CONFIG, '--out-dir', tmp_path)
+             '--bbox-thr', '0.4', '--refiner-config', models['refiner'][0],
+             '--refiner-checkpoint', models['refiner'][1], '--out-dir', tmp_path)
     assert frame_count(tmp_path / 'demo.mp4') == frame_count(video) == 5
     # written under a temporary name and renamed when complete
     assert sorted(p.name for p in tmp_path.iterdir()) == ['demo.mp4', 'predictions.json']
@@ -156,3 +161,28 @@ def test_boxes_of_other_images_are_reported(shared_data, models, tmp_path):
                    '--boxes-file', boxes, '--out-dir', tmp_path / 'out')
     assert (f'warning: {boxes} has no box above --bbox-thr for 3 of 4 images (image ids 40083, '
             '196141, 197388)') in run.stdout
+
+
+def test_a_model_without_its_checkpoint_is_an_error(shared_data, models, tmp_path):
+    image = shared_data / 'coco/000000000785.jpg'
+    stderr = run_demo(image, models['pose'][0], '--out-dir', tmp_path / 'out',
+                      succeeds=False).stderr
+    assert (f'--pose-checkpoint is required: {models["pose"][0]} builds a TopdownPoseEstimator, '
+            'whose weights would otherwise be random') in stderr
+    stderr = run_demo_expecting_failure(models, tmp_path, image,
+                                        '--refiner-config', models['refiner'][0])
+    assert '--refiner-checkpoint is required with --refiner-config' in stderr
+    assert not (tmp_path / 'out').exists()
+
+
+def test_drawing_over_the_input_images_is_refused(shared_data, models, tmp_path):
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    image = folder / '000000000785.jpg'
+    image.write_bytes((shared_data / 'coco/000000000785.jpg').read_bytes())
+    for source in (folder, image):
+        stderr = run_demo(source, models['pose'][0], '--pose-checkpoint', models['pose'][1],
+                          '--out-dir', folder, succeeds=False).stderr
+        assert f'--out-dir {folder} is the folder of the input' in stderr
+    assert image.read_bytes() == (shared_data / 'coco/000000000785.jpg').read_bytes()
+    assert sorted(folder.iterdir()) == [image]

@@ -25,8 +25,9 @@ from mmpose.structures import split_instances
 from mmpose.visualization import PoseLocalVisualizer
 
 import refine_plugin  # noqa: F401
-from refine_plugin.apis import (detect_persons, estimate_image_poses, init_person_detector,
-                                init_pose_estimator, init_refiner, load_person_boxes)
+from refine_plugin.apis import (check_checkpoint_given, detect_persons, estimate_image_poses,
+                                init_person_detector, init_pose_estimator, init_refiner,
+                                load_person_boxes)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
@@ -54,7 +55,19 @@ def parse_args():
     parser.add_argument('--thickness', type=int, default=1)
     parser.add_argument('--out-dir', required=True, help='drawn images/video and predictions')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.refiner_config and args.refiner_checkpoint is None:
+        parser.error('--refiner-checkpoint is required with --refiner-config')
+    try:
+        check_checkpoint_given(args.pose_config, args.pose_checkpoint, '--pose-checkpoint')
+    except ValueError as error:
+        parser.error(str(error))
+    # drawn images keep their input's name: written beside their inputs they would replace them
+    input_dir = args.input if osp.isdir(args.input) else osp.dirname(args.input) or '.'
+    if osp.realpath(args.out_dir) == osp.realpath(input_dir):
+        parser.error(f'--out-dir {args.out_dir} is the folder of the input: the drawn outputs '
+                     'would overwrite the input images')
+    return args
 
 
 def read_frames(path):

@@ -20,7 +20,7 @@ from mmengine.config import DictAction
 from mmengine.fileio import put_text
 
 import refine_plugin  # noqa: F401
-from refine_plugin.apis import format_table, run_pipeline
+from refine_plugin.apis import check_checkpoint_given, format_table, run_pipeline
 
 
 def parse_args():
@@ -44,7 +44,14 @@ def parse_args():
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override pose config settings, e.g. model.members.0.checkpoint=member0.pth')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.refiner_config and args.refiner_checkpoint is None:
+        parser.error('--refiner-checkpoint is required with --refiner-config')
+    try:
+        check_checkpoint_given(args.pose_config, args.checkpoint, '--checkpoint')
+    except ValueError as error:
+        parser.error(str(error))
+    return args
 
 
 def main():

@@ -7,6 +7,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refine_plugin  # noqa: F401
+from refine_plugin.apis import check_checkpoint_given
 from refine_plugin.engine import check_registered_types, prepare_cpu_distributed
 
 
@@ -54,6 +55,10 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    try:
+        check_checkpoint_given(cfg, cfg.get('load_from'), 'the checkpoint argument')
+    except ValueError as error:
+        raise SystemExit(f'error: {error}')
     check_registered_types(cfg, args.config)
     runner = Runner.from_cfg(prepare_cpu_distributed(cfg))
     metrics = runner.test()

@@ -4,4 +4,4 @@ from .pipeline import format_table, run_pipeline  # noqa: F401
 from .pose_estimation import estimate_poses  # noqa: F401
 from .image_poses import estimate_image_poses  # noqa: F401
 from .person_boxes import detect_persons, init_person_detector, load_person_boxes  # noqa: F401
-from .pose_estimator_init import init_pose_estimator  # noqa: F401
+from .pose_estimator_init import check_checkpoint_given, init_pose_estimator  # noqa: F401

@@ -7,6 +7,24 @@ from mmengine.config import Config
 from mmpose.apis import init_model
 
 
+def check_checkpoint_given(config: Union[str, Config], checkpoint: Optional[str],
+                           option: str) -> None:
+    """Raise ``ValueError`` naming ``option`` when a model built from ``config`` needs the
+    missing ``checkpoint``.
+
+    Why: MMPose's ``init_model`` (and a Runner without ``load_from``) builds a model with random
+    weights without a word, which then predicts plausible-looking nonsense. Only an ensemble runs
+    without one: its members name their own checkpoints.
+    """
+    if checkpoint is not None:
+        return
+    if not isinstance(config, Config):
+        config = Config.fromfile(config)
+    if config.model.type != 'EnsemblePoseEstimator':
+        raise ValueError(f'{option} is required: {config.filename} builds a {config.model.type}, '
+                         'whose weights would otherwise be random')
+
+
 def init_pose_estimator(config: Union[str, Config], checkpoint: Optional[str] = None,
                         device: str = 'cpu') -> torch.nn.Module:
     """MMPose's ``init_model``, which also takes an ensemble config (its members hold weights)."""
