@@ -19,8 +19,15 @@ def parse_args(argv=None):
     parser.add_argument('--ann', help='COCO keypoint ground truth: prints AP before and after '
                         'and maps image ids to file names')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--batch-size', type=positive_int, default=16)
     return parser.parse_args(argv)
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
+    return value
 
 
 def main(argv=None):

@@ -38,11 +38,16 @@ def image_paths_by_id(img_dir: str, ann_file: Optional[str] = None) -> Dict[int,
         data = load_json(ann_file, 'annotation file')
         check_coco_file(data, ann_file)
         return {img['id']: osp.join(img_dir, img['file_name']) for img in data['images']}
+    if not osp.isdir(img_dir):
+        raise FileNotFoundError(f'image folder {img_dir} not found')
     paths = {}
     for name in sorted(os.listdir(img_dir)):
         stem, ext = osp.splitext(name)
         if ext.lower() in IMAGE_EXTENSIONS and stem.isdigit():
             paths[int(stem)] = osp.join(img_dir, name)
+    if not paths:
+        raise FileNotFoundError(f'{img_dir}: no image is named by its id (as COCO\'s '
+                                '000000000785.jpg): give the annotation file that lists them')
     return paths
 
 
@@ -69,6 +74,8 @@ def refine_results(model: torch.nn.Module, results: List[dict], img_dir: str,
     the refiner's estimate. ``image_paths`` maps image ids to files (default:
     :func:`image_paths_by_id` of ``img_dir``); ``source`` names the results in error messages.
     """
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be at least 1, got {batch_size}')
     num_joints = model.dataset_meta['num_keypoints']
     image_paths = image_paths if image_paths is not None else image_paths_by_id(img_dir)
     check_keypoint_results(results, image_paths.keys(), num_joints, source)
