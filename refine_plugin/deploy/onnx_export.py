@@ -5,11 +5,13 @@ it) with a dynamic batch axis. Everything ONNX Runtime users need around it -- i
 normalisation, bbox padding, codec, keypoint names -- goes into the model's metadata as JSON, so
 ``OnnxPoseInferencer`` needs neither the config nor MMPose.
 """
+import io
 import json
 
 import onnx
 import torch
 from mmengine.config import Config
+from mmengine.fileio import put
 
 from .folded_network import example_input, folded_heatmap_network
 from .ort_pose.decode import SUPPORTED_CODECS
@@ -55,12 +57,15 @@ def export_onnx(pose_model: torch.nn.Module, out_file: str,
     """
     metadata = deployment_metadata(pose_model.cfg, pose_model.dataset_meta)
     network = folded_heatmap_network(pose_model)
+    graph = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
-            network, (example_input(pose_model), ), str(out_file), dynamo=False,
+            network, (example_input(pose_model), ), graph, dynamo=False,
             input_names=['images'], output_names=['heatmaps'], opset_version=opset_version,
             dynamic_axes={'images': {0: 'batch'}, 'heatmaps': {0: 'batch'}})
-    model = onnx.load(str(out_file))
+    model = onnx.load_model_from_string(graph.getvalue())
     onnx.helper.set_model_props(model, {METADATA_KEY: json.dumps(metadata)})
-    onnx.save(model, str(out_file))
+    # the file appears only complete and with its metadata (the plugin's AtomicLocalBackend): a
+    # kill mid-export would otherwise leave a valid-looking model that ort_pose cannot use
+    put(model.SerializeToString(), str(out_file))
     return metadata

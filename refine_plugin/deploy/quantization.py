@@ -11,6 +11,7 @@ import tempfile
 
 import numpy as np
 import onnx
+from mmengine.fileio import put
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                       QuantType, quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -67,11 +68,13 @@ def quantize_pose_model(model_file: str, out_file: str, crops: np.ndarray) -> No
         # ONNX's own shape inference is enough for a fixed input size
         prepared = osp.join(tmp_dir, 'prepared.onnx')
         quant_pre_process(model_file, prepared, skip_symbolic_shape=True)
-        quantize_static(prepared, out_file, CropReader(input_name, crops),
+        quantized_file = osp.join(tmp_dir, 'quantized.onnx')
+        quantize_static(prepared, quantized_file, CropReader(input_name, crops),
                         quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax)
-    quantized = onnx.load(out_file)
+        quantized = onnx.load(quantized_file)
     onnx.helper.set_model_props(
         quantized, {prop.key: prop.value for prop in model.metadata_props})
-    onnx.save(quantized, out_file)
+    # published complete, metadata included (the plugin's AtomicLocalBackend), as export_onnx
+    put(quantized.SerializeToString(), out_file)
