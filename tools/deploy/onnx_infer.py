@@ -34,7 +34,21 @@ def parse_args():
                         help='person boxes x1 y1 x2 y2 ...; default: the whole image')
     parser.add_argument('--out', help='write the image with the keypoints drawn here')
     parser.add_argument('--score-thr', type=float, default=0.3)
-    return parser.parse_args()
+    args = parser.parse_args()
+    # checked before inference, so a bad --out or box is not found after the work is done
+    if args.out is not None:
+        if not Path(args.out).resolve().parent.is_dir():
+            parser.error(f'--out {args.out}: its folder does not exist')
+        if not cv2.haveImageWriter(args.out):
+            parser.error(f'--out {args.out}: OpenCV cannot write this image format')
+    if args.bboxes is not None:
+        if len(args.bboxes) % 4:
+            parser.error(f'--bboxes needs 4 numbers per box, got {len(args.bboxes)}')
+        for index, (x1, y1, x2, y2) in enumerate(np.reshape(args.bboxes, (-1, 4))):
+            if not (x2 > x1 and y2 > y1):
+                parser.error(f'--bboxes: box {index} [{x1:g}, {y1:g}, {x2:g}, {y2:g}] is not '
+                             'x1 y1 x2 y2 with x2 > x1 and y2 > y1')
+    return args
 
 
 def main():
@@ -45,8 +59,6 @@ def main():
     height, width = image.shape[:2]
     if args.bboxes is None:
         bboxes = np.array([[0, 0, width - 1, height - 1]], np.float32)
-    elif len(args.bboxes) % 4:
-        raise SystemExit(f'--bboxes needs 4 numbers per box, got {len(args.bboxes)}')
     else:
         bboxes = np.array(args.bboxes, np.float32).reshape(-1, 4)
     inferencer = load_ort_pose().OnnxPoseInferencer(args.model)
@@ -59,7 +71,8 @@ def main():
             for (x, y), score in zip(person, person_scores):
                 if score >= args.score_thr:
                     cv2.circle(image, (int(round(x)), int(round(y))), 3, (0, 255, 0), -1)
-        cv2.imwrite(args.out, image)
+        if not cv2.imwrite(args.out, image):
+            raise SystemExit(f'{args.out}: the image could not be written')
 
 
 if __name__ == '__main__':
