@@ -45,6 +45,9 @@ def parse_args():
         '--cfg-options', nargs='+', action=DictAction,
         help='override pose config settings, e.g. model.members.0.checkpoint=member0.pth')
     args = parser.parse_args()
+    if args.bbox_score_thr and not args.bbox_file:
+        parser.error('--bbox-score-thr applies to --bbox-file detections; ground-truth boxes '
+                     'have no score')
     if args.refiner_config and args.refiner_checkpoint is None:
         parser.error('--refiner-checkpoint is required with --refiner-config')
     try:

@@ -28,6 +28,8 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if args.dump is not None and not args.dump.endswith(('.pkl', '.pickle')):
+        parser.error(f'--dump {args.dump}: the predictions are dumped as a pickle (.pkl) file')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -41,7 +43,6 @@ def merge_args(cfg, args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.dump is not None:
-        assert args.dump.endswith(('.pkl', '.pickle')), 'the dump file must be a pkl file'
         dump_metric = dict(type='DumpResults', out_file_path=args.dump)
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
