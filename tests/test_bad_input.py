@@ -8,14 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
 from mmengine.config import Config
+from PIL import Image
 
 import refine_plugin  # noqa: F401
 from refine_plugin.apis.coco_evaluation import coco_ap, has_keypoint_annotations
 from refine_plugin.datasets import CheckedCocoDataset, PoseFixCocoDataset
+from refine_plugin.datasets.aic_format import load_aic_as_coco
 from refine_plugin.datasets.synthetic import is_outdated
 from refine_plugin.datasets.input_checks import InvalidInputError
+from refine_plugin.deploy.annotated_people import annotated_people
 from tiny_topdown import write_tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -202,7 +206,10 @@ def test_config_with_unregistered_module_fails_before_anything_is_written(tiny_c
     (lambda data: data['annotations'][4].update(keypoint=data['annotations'][4].pop('keypoints')),
      'annotation {id} (image {image_id}): no "keypoints" (a COCO keypoint file'),
     (lambda data: data['annotations'][4].pop('category_id'),
-     'annotation 4: needs image_id and category_id'),
+     'annotation 4: needs id, image_id, category_id'),
+    # COCO's index is keyed by the annotation id: without one it fails with KeyError: 'id'
+    (lambda data: data['annotations'][4].pop('id'), 'annotation 4: needs id, image_id, '
+     'category_id'),
     (lambda data: data['images'][0].pop('file_name'), 'image 0: needs id and file_name'),
 ])
 def test_malformed_annotation_file_names_the_item(coco_copy, edit, message):
@@ -211,6 +218,154 @@ def test_malformed_annotation_file_names_the_item(coco_copy, edit, message):
     with pytest.raises(InvalidInputError) as error:
         _dataset(ann_file, img_dir)
     assert f'{ann_file}, {message.format(**ann)}' in str(error.value)
+
+
+@pytest.mark.parametrize('items, item', [('images', 'image'), ('annotations', 'annotation')])
+def test_repeated_image_or_annotation_id_names_the_id(coco_copy, items, item):
+    def repeat_an_id(data):
+        # a second entry with the id of the first: COCO's index would keep only this one,
+        # leaving the first image's persons on this image's file, or losing the first person
+        data[items].append(dict(data[items][1], id=data[items][0]['id']))
+        return len(data[items]) - 1, data[items][0]['id']
+
+    ann_file, img_dir, (index, repeated) = _broken(coco_copy, repeat_an_id)
+    with pytest.raises(InvalidInputError, match=re.escape(
+            f'{ann_file}, {item} {index}: {item} id {repeated} is repeated')):
+        _dataset(ann_file, img_dir)
+
+
+def test_gif_under_an_image_name_is_refused(coco_copy):
+    ann_file, img_dir, data = coco_copy
+    ann_file.write_text(json.dumps(data))
+    image = data['images'][1]
+    path = img_dir / image['file_name']
+    Image.open(path).save(path, format='GIF')
+    assert cv2.imread(str(path)) is None  # why: MMPose's LoadImage could not read it
+    with pytest.raises(InvalidInputError, match=re.escape(
+            f'image {image["id"]}: {path} is empty or not an image file')):
+        _dataset(ann_file, img_dir)
+
+
+@pytest.fixture
+def coco_images_but(shared_data, tmp_path):
+    """A folder linking the shared COCO images but those of the given image ids."""
+    def link(*missing_ids):
+        img_dir = tmp_path / 'images'
+        img_dir.mkdir()
+        gt = json.loads((shared_data / 'coco/test_coco.json').read_text())
+        for img in gt['images']:
+            if img['id'] not in missing_ids:
+                (img_dir / img['file_name']).symlink_to(shared_data / 'coco' / img['file_name'])
+        return img_dir
+    return link
+
+
+def test_detection_path_checks_images_up_front(shared_data, coco_images_but):
+    gt_file = shared_data / 'coco/test_coco.json'
+    boxes = shared_data / 'coco/test_coco_det_AP_H_56.json'
+    missing_id = json.loads(boxes.read_text())[0]['image_id']
+    img_dir = coco_images_but(missing_id)
+    file_name = next(img['file_name'] for img in json.loads(gt_file.read_text())['images']
+                     if img['id'] == missing_id)
+    with pytest.raises(InvalidInputError, match=re.escape(
+            f'{gt_file}, image {missing_id}: image file {img_dir / file_name} not found')):
+        _dataset(gt_file, img_dir, bbox_file=str(boxes), test_mode=True)
+
+
+def test_detection_path_checks_the_ground_truth(shared_data, coco_images_but, tmp_path):
+    data = json.loads((shared_data / 'coco/test_coco.json').read_text())
+    ann = data['annotations'][3]
+    ann['keypoints'] = ann['keypoints'][:-3]
+    gt_file = tmp_path / 'gt.json'
+    gt_file.write_text(json.dumps(data))
+    with pytest.raises(InvalidInputError, match=re.escape(
+            f'{gt_file}, annotation {ann["id"]} (image {ann["image_id"]}): keypoints must hold '
+            '51 values')):
+        _dataset(gt_file, coco_images_but(),
+                 bbox_file=str(shared_data / 'coco/test_coco_det_AP_H_56.json'), test_mode=True)
+
+
+def _drop_categories(data):
+    del data['categories']
+
+
+def _sixteen_keypoints(data):
+    data['categories'][0]['keypoints'].pop()
+    for ann in data['annotations']:
+        del ann['keypoints'][-3:]
+
+
+@pytest.mark.parametrize('edit, message', [
+    (_drop_categories, ': no person category (id 1) with "keypoints" in "categories"'),
+    (_sixteen_keypoints, ': the person category has 16 keypoints; COCO\'s keypoint evaluation '
+     'scores its 17'),
+    (lambda data: data['annotations'][5]['keypoints'].pop(),
+     ', annotation {id} (image {image_id}): keypoints must hold 51 values'),
+    (lambda data: data['annotations'][5].pop('bbox'),
+     ', annotation {id} (image {image_id}): bbox must be [x, y, w, h], got None'),
+    (lambda data: data['annotations'][5].pop('area'),
+     ', annotation {id} (image {image_id}): area (the OKS scale) must be a finite number'),
+])
+def test_bad_ground_truth_fails_before_any_evaluation(shared_data, tmp_path, edit, message):
+    data = json.loads((shared_data / 'coco/test_coco.json').read_text())
+    ann = dict(data['annotations'][5])
+    edit(data)
+    gt_file = tmp_path / 'gt.json'
+    gt_file.write_text(json.dumps(data))
+    results = str(shared_data / 'results/example_coco_preds.json')
+    expected = re.escape(f'{gt_file}{message.format(**ann)}')
+    # the pipeline's up-front check, its scoring, and the deploy tools' reading of the people
+    for use in (lambda: has_keypoint_annotations(str(gt_file)),
+                lambda: coco_ap(str(gt_file), results),
+                lambda: next(annotated_people(str(gt_file), str(shared_data / 'coco')))):
+        with pytest.raises(InvalidInputError, match=expected):
+            use()
+
+
+def test_ground_truth_without_num_keypoints_is_evaluated(shared_data, tmp_path):
+    gt_file = shared_data / 'coco/test_coco.json'
+    data = json.loads(gt_file.read_text())
+    for ann in data['annotations']:
+        del ann['num_keypoints']  # optional for MMPose, which counts the labelled keypoints
+    stripped = tmp_path / 'gt.json'
+    stripped.write_text(json.dumps(data))
+    results = str(shared_data / 'results/example_coco_preds.json')
+    assert has_keypoint_annotations(str(stripped))
+    assert coco_ap(str(stripped), results) == coco_ap(str(gt_file), results)
+    people = [(image_id, boxes.tolist()) for image_id, _, boxes in
+              annotated_people(str(stripped), str(shared_data / 'coco'))]
+    assert people == [(image_id, boxes.tolist()) for image_id, _, boxes in
+                      annotated_people(str(gt_file), str(shared_data / 'coco'))]
+    assert sum(len(boxes) for _, boxes in people) == 12  # the 14 persons but 2 unlabelled
+
+
+def test_corrupt_annotation_file_of_the_deploy_tools_is_named(tmp_path):
+    corrupt = tmp_path / 'corrupt.json'
+    corrupt.write_text('{"images": [')
+    with pytest.raises(InvalidInputError, match=re.escape(f'{corrupt}: annotation file is not '
+                                                          'valid JSON (line 1')):
+        next(annotated_people(str(corrupt), str(tmp_path)))
+
+
+@pytest.mark.parametrize('content, message', [
+    (None, ': AIC annotation file not found'),
+    ('a directory', ': AIC annotation file is a directory, not a file'),
+    (dict(images=[7], annotations=[]), ', image 0: needs id and file_name, got 7'),
+    (dict(images=[dict(id=1, file_name='a.jpg')], annotations=[5]),
+     ', annotation 0: needs id, image_id, got 5'),
+    (dict(images=[dict(id=1, file_name='a.jpg')], annotations=None),
+     ': "annotations" is not a list'),
+    (dict(images=[dict(id=1, file_name='a.jpg')] * 2, annotations=[]),
+     ', image 1: image id 1 is repeated'),
+])
+def test_bad_aic_annotation_file_names_the_file(tmp_path, content, message):
+    ann_file = tmp_path / 'aic.json'
+    if content == 'a directory':
+        ann_file.mkdir()
+    elif content is not None:
+        ann_file.write_text(json.dumps(content))
+    with pytest.raises(InvalidInputError, match=re.escape(f'{ann_file}{message}')):
+        load_aic_as_coco(str(ann_file), str(tmp_path))
 
 
 def test_annotation_list_instead_of_a_coco_file(coco_copy):

@@ -12,14 +12,15 @@ The two formats users have:
   2 occluded, 3 not labelled; images are ``<image_id>.jpg``.
 - ``'coco'``: MMPose's COCO-style conversion (``aic_train.json``): 14 keypoints, v in {0, 1, 2}.
 """
-import math
 import os.path as osp
 from collections import defaultdict
 from typing import List, Optional, Tuple
 
-from mmengine.fileio import exists, get_local_path, load
+from mmengine.fileio import exists, get_local_path
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from PIL import Image, UnidentifiedImageError
+
+from .input_checks import check_box, check_coco_file, is_finite_number, load_json
 
 AIC_FORMATS = ('original', 'coco')
 NUM_AIC_KEYPOINTS = 14
@@ -60,16 +61,14 @@ def load_aic_as_coco(ann_file: str, img_dir: str, ann_format: str = 'auto',
         none of their 12 COCO joints is labelled.
 
     Raises:
-        ValueError: an unknown format or a bad record, naming the file and the record.
+        ValueError: a missing, unreadable or corrupt annotation file, an unknown format or a bad
+            record, naming the file (and the record).
         FileNotFoundError: a missing image, naming the file and the record.
     """
     if ann_format not in (*AIC_FORMATS, 'auto'):
         raise ValueError(f'{ann_file}: unknown AIC annotation format {ann_format!r}, '
                          f"expected one of {AIC_FORMATS} or 'auto'")
-    try:
-        content = load(ann_file, file_format='json', backend_args=backend_args)
-    except ValueError as error:
-        raise ValueError(f'{ann_file}: not a valid JSON file ({error})') from error
+    content = load_json(ann_file, 'AIC annotation file', backend_args)
     if ann_format == 'auto':
         ann_format = detect_aic_format(content, ann_file)
     read = _read_original if ann_format == 'original' else _read_coco_style
@@ -130,22 +129,15 @@ def _read_coco_style(content, ann_file: str) -> Tuple[List[dict], List[dict]]:
     if not (isinstance(content, dict) and 'images' in content and 'annotations' in content):
         raise ValueError(f'{ann_file}: not a COCO-style file (a dict with "images" and '
                          '"annotations")')
-    images = []
-    for index, img in enumerate(content['images']):
-        if 'id' not in img or 'file_name' not in img:
-            raise ValueError(f'{ann_file}: images[{index}] needs "id" and "file_name"')
-        images.append({key: img[key] for key in ('id', 'file_name', 'width', 'height')
-                       if key in img})
-    image_ids = {img['id'] for img in images}
+    # Every person becomes a COCO person (category 1) here, so no category is needed.
+    check_coco_file(content, ann_file, annotation_fields=())
+    images = [{key: img[key] for key in ('id', 'file_name', 'width', 'height') if key in img}
+              for img in content['images']]
     persons_by_image = defaultdict(list)
     for ann in content['annotations']:
-        where = (f'{ann_file}: annotation id {_get(ann, "id")!r} '
-                 f'(image_id {_get(ann, "image_id")!r})')
-        if 'id' not in ann or ann.get('image_id') not in image_ids:
-            raise ValueError(f'{where}: needs an "id" and an "image_id" listed in "images"')
-        x, y, w, h = _numbers(ann.get('bbox'), 4, 'bbox values', where)
-        if w < 0 or h < 0:
-            raise ValueError(f'{where}: bbox [x, y, w, h] = {ann["bbox"]} has a negative size')
+        where = f'{ann_file}: annotation id {ann["id"]!r} (image_id {ann["image_id"]!r})'
+        check_box(ann.get('bbox'), where)
+        x, y, w, h = ann['bbox']
         values = _numbers(ann.get('keypoints'), 3 * NUM_AIC_KEYPOINTS, KEYPOINT_VALUES, where)
         keypoints = list(zip(values[0::3], values[1::3], values[2::3]))
         if any(v not in (0, 1, 2) for _, _, v in keypoints):
@@ -195,8 +187,7 @@ def _numbers(values, length: int, what: str, where: str) -> List[float]:
         count = len(values) if isinstance(values, (list, tuple)) else type(values).__name__
         raise ValueError(f'{where}: expected {length} {what}, got {count}')
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
+        if not is_finite_number(value):
             raise ValueError(f'{where}: {what} must be finite numbers, got {value!r}')
     return list(values)
 

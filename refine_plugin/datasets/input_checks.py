@@ -13,26 +13,31 @@ from numbers import Real
 
 from mmengine import fileio
 
-# The first bytes of the image formats OpenCV decodes for the datasets (JPEG, PNG, BMP, GIF, TIFF,
-# WebP at offset 8 after 'RIFF').
-_IMAGE_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'GIF8', b'II*\x00',
-                     b'MM\x00*', b'RIFF')
+# The first bytes of the image formats OpenCV decodes for the datasets (JPEG, PNG, BMP, TIFF, WebP
+# at offset 8 after 'RIFF'). Not GIF: this OpenCV build has no GIF decoder (cv2.imread returns
+# None), so a GIF would pass here and fail later in MMPose's LoadImage.
+_IMAGE_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'II*\x00', b'MM\x00*',
+                     b'RIFF')
 
 
 _DETECTION_FIELDS = ('image_id', 'category_id', 'bbox', 'score')
+# What an annotation needs besides id and image_id (COCO's index is keyed by both): MMPose's
+# parse_data_info reads its category.
+_ANNOTATION_FIELDS = ('category_id',)
 
 
 class InvalidInputError(ValueError):
     """An input file, or an item in it, that cannot be used; the message names both."""
 
 
-def load_json(path, what):
+def load_json(path, what, backend_args=None):
     """Parse the JSON file ``path`` (described as ``what`` in errors), on local disk or on the
-    MMEngine file backend its prefix selects (``s3://``, ``http://``, ...), as MMPose reads it."""
-    if not fileio.exists(path):
+    MMEngine file backend its prefix (``s3://``, ``http://``, ...) or ``backend_args`` select, as
+    MMPose reads it."""
+    if not fileio.exists(path, backend_args=backend_args):
         raise InvalidInputError(f'{path}: {what} not found')
     try:
-        return json.loads(fileio.get_text(path, encoding='utf-8'))
+        return json.loads(fileio.get_text(path, encoding='utf-8', backend_args=backend_args))
     except IsADirectoryError:
         raise InvalidInputError(f'{path}: {what} is a directory, not a file') from None
     except json.JSONDecodeError as e:
@@ -42,10 +47,12 @@ def load_json(path, what):
         raise InvalidInputError(f'{path}: {what} is not UTF-8 text ({e.reason})') from None
 
 
-def check_coco_file(data, path):
+def check_coco_file(data, path, annotation_fields=_ANNOTATION_FIELDS):
     """A COCO annotation file: ``images`` with ``id`` and ``file_name``, and ``annotations`` (none
-    in an image list such as test-dev's) each on one of those images (COCO's index would silently
-    drop an annotation of an unknown image)."""
+    in an image list such as test-dev's) with ``id``, ``image_id`` and ``annotation_fields``, each
+    on one of those images; no image id or annotation id twice. COCO's index would silently drop
+    an annotation of an unknown image, and keeps only the last entry of a repeated id, so persons
+    would move to another image or be lost."""
     if not isinstance(data, dict):
         raise InvalidInputError(f'{path}: a COCO annotation file holds a JSON object with '
                                 f'"images" and "annotations", got a {type(data).__name__}')
@@ -58,13 +65,21 @@ def check_coco_file(data, path):
         if not isinstance(img, dict) or 'id' not in img or 'file_name' not in img:
             raise InvalidInputError(f'{path}, image {index}: needs id and file_name, '
                                     f'got {img!r:.200}')
+        if img['id'] in image_ids:
+            raise InvalidInputError(f'{path}, image {index}: image id {img["id"]!r} is repeated')
         image_ids.add(img['id'])
+    fields = ('id', 'image_id', *annotation_fields)
+    ann_ids = set()
     for index, ann in enumerate(data.get('annotations', [])):
-        if not isinstance(ann, dict) or 'image_id' not in ann or 'category_id' not in ann:
-            raise InvalidInputError(f'{path}, annotation {index}: needs image_id and category_id, '
+        if not isinstance(ann, dict) or any(field not in ann for field in fields):
+            raise InvalidInputError(f'{path}, annotation {index}: needs {", ".join(fields)}, '
                                     f'got {ann!r:.200}')
+        if ann['id'] in ann_ids:
+            raise InvalidInputError(f'{path}, annotation {index}: annotation id {ann["id"]!r} is '
+                                    'repeated')
+        ann_ids.add(ann['id'])
         if ann['image_id'] not in image_ids:
-            raise InvalidInputError(f'{path}, annotation {ann.get("id", index)}: image_id '
+            raise InvalidInputError(f'{path}, annotation {ann["id"]}: image_id '
                                     f'{ann["image_id"]!r} is not in "images"')
 
 

@@ -1,32 +1,27 @@
 """The annotated people of a COCO keypoint file, image by image, with their boxes as xyxy, and the
 AP and agreement of deployed models' keypoints on them."""
-import json
 import os.path as osp
 from collections import defaultdict
 
 import cv2
 import numpy as np
 
-from ..apis.coco_evaluation import coco_ap
+from ..apis.coco_evaluation import coco_ap, count_labelled_keypoints, load_ground_truth
 
 
 def annotated_people(ann_file: str, img_dir: str):
     """Yield ``(image id, BGR image, (N, 4) xyxy boxes)`` for each image with annotated people.
 
-    People are the annotations with keypoints. Raises a ``ValueError`` naming the file and item for
-    an annotation whose image is not in the image list, or an image that is missing or unreadable.
+    People are the annotations with a labelled keypoint. The file is checked as ``coco_ap``
+    checks it, so that a bad one fails before any model runs; that, and a missing or unreadable
+    image, raise a ``ValueError`` naming the file and the item.
     """
-    with open(ann_file) as f:
-        coco = json.load(f)
+    coco = load_ground_truth(ann_file)
     file_names = {image['id']: image['file_name'] for image in coco['images']}
     people_of = defaultdict(list)
-    for ann in coco['annotations']:
-        if ann.get('num_keypoints', 0) == 0:
-            continue
-        if ann['image_id'] not in file_names:
-            raise ValueError(f'{ann_file}: annotation {ann["id"]} refers to image '
-                             f'{ann["image_id"]}, which is not in its image list')
-        people_of[ann['image_id']].append(ann['bbox'])
+    for ann in coco.get('annotations', []):
+        if count_labelled_keypoints(ann) > 0:
+            people_of[ann['image_id']].append(ann['bbox'])
     for image_id, boxes in people_of.items():
         path = osp.join(img_dir, file_names[image_id])
         image = cv2.imread(path)

@@ -1,7 +1,7 @@
 """Checks that a list of keypoint results is what the COCO evaluation server accepts."""
-import math
-from numbers import Real
 from typing import Collection, Sequence
+
+from ..datasets.input_checks import is_finite_number
 
 _FIELDS = ('image_id', 'category_id', 'keypoints', 'score')
 
@@ -30,11 +30,7 @@ def check_keypoint_results(results: Sequence[dict], image_ids: Collection[int],
         if not isinstance(keypoints, (list, tuple)) or len(keypoints) != 3 * num_keypoints:
             raise ValueError(f'{where}: keypoints must be a flat list of {3 * num_keypoints} '
                              f'numbers (x, y, score per keypoint), got {keypoints!r:.200}')
-        if not all(_is_finite(value) for value in keypoints):
+        if not all(is_finite_number(value) for value in keypoints):
             raise ValueError(f'{where}: keypoints hold a non-finite or non-numeric value')
-        if not _is_finite(result['score']):
+        if not is_finite_number(result['score']):
             raise ValueError(f'{where}: score must be a finite number, got {result["score"]!r}')
-
-
-def _is_finite(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
