@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 from mmpose.registry import DATASETS
 
 import refine_plugin  # noqa: F401
-from refine_plugin.datasets.aic_format import load_aic_as_coco
+from refine_plugin.datasets.aic_format import AIC_TO_COCO, load_aic_as_coco
 
 COCO_NAMES = [
     'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
@@ -54,6 +54,8 @@ def test_name_mapping_is_the_issue_table(aic_names):
     assert mapping == {0: 6, 1: 8, 2: 10, 3: 5, 4: 7, 5: 9, 6: 12, 7: 14, 8: 16, 9: 11,
                        10: 13, 11: 15}
     assert aic_names[12:] == ['Head top', 'Neck']
+    # the plugin's table, which the converters and the dataset use, is that mapping
+    assert len(AIC_TO_COCO) == len(mapping) and dict(AIC_TO_COCO) == mapping
 
 
 def test_original_format_maps_every_joint(aic, aic_names):
@@ -251,7 +253,7 @@ def test_unknown_format(tiny_aic, tmp_path):
     with pytest.raises(ValueError, match=r"other\.json: unknown AIC annotation format 'xml'"):
         build(ann_file, img_dir, ann_format='xml')
     ann_file.write_text('[{"image_id": "abc123", ')
-    with pytest.raises(ValueError, match=r'other\.json: not a valid JSON file'):
+    with pytest.raises(ValueError, match=r'other\.json: AIC annotation file is not valid JSON'):
         build(ann_file, img_dir)
 
 
