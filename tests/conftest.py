@@ -10,6 +10,9 @@ generator), made once per test session.
 
 ``pycocotools_stats``: the reference COCO API's summary of a results file, which metrics are
 checked against.
+
+``assert_same_keypoint_results``: two COCO keypoint results lists hold the same poses, result by
+result (for paths that must predict the same thing: an equal AP alone says little when both are 0).
 """
 import os
 from pathlib import Path
@@ -40,6 +43,21 @@ def pycocotools_stats(ann_file, results, iou_type='keypoints'):
     evaluator.accumulate()
     evaluator.summarize()
     return evaluator.stats.tolist()
+
+
+def assert_same_keypoint_results(actual, expected, px_atol=1e-3, score_rtol=1e-4):
+    """Same image ids, categories and order; (x, y) within ``px_atol``; scores and joint scores
+    within ``score_rtol`` (relative: an untrained model's joint scores may be below 1e-8)."""
+    import numpy as np
+    assert len(actual) == len(expected) > 0
+    assert [r['image_id'] for r in actual] == [r['image_id'] for r in expected]
+    assert [r['category_id'] for r in actual] == [r['category_id'] for r in expected]
+    np.testing.assert_allclose([r['score'] for r in actual], [r['score'] for r in expected],
+                               rtol=score_rtol, atol=0)
+    actual_kpts = np.array([r['keypoints'] for r in actual]).reshape(len(actual), -1, 3)
+    expected_kpts = np.array([r['keypoints'] for r in expected]).reshape(len(expected), -1, 3)
+    np.testing.assert_allclose(actual_kpts[..., :2], expected_kpts[..., :2], rtol=0, atol=px_atol)
+    np.testing.assert_allclose(actual_kpts[..., 2], expected_kpts[..., 2], rtol=score_rtol, atol=0)
 
 
 @pytest.fixture(scope='session')

@@ -7,8 +7,24 @@ from pathlib import Path
 
 import torch
 from conftest import REPO_ROOT, tiny_topdown_config
+from mmengine.hooks import Hook
 from mmengine.runner import Runner, load_checkpoint
 from pycocotools.coco import COCO
+
+
+class StartIterationRecorder(Hook):
+    """Records the iteration a run's training starts from (after any resume)."""
+    start_iter = None
+
+    def before_train(self, runner):
+        self.start_iter = runner.iter
+
+
+def _file_states(work_dir, names):
+    """Inode and mtime (ns) of checkpoints: saving one again (atomically, by a new file renamed
+    over it) changes both."""
+    return {name: (Path(work_dir, name).stat().st_ino, Path(work_dir, name).stat().st_mtime_ns)
+            for name in names}
 
 
 def _train(cfg):
@@ -27,8 +43,15 @@ def test_train_resume_and_init_model(tiny_coco, tmp_path):
 
     resumed_cfg = tiny_topdown_config(tiny_coco, tmp_path, max_iters=3)
     resumed_cfg.resume = True
+    saved_before = _file_states(tmp_path, ['iter_1.pth', 'iter_2.pth'])
     resumed = Runner.from_cfg(resumed_cfg)
+    start = StartIterationRecorder()
+    resumed.register_hook(start)
     resumed.train()
+    # A fresh 3-iteration run also ends at iter 3 with iter_3.pth and 3 losses: only the start
+    # iteration and the untouched earlier checkpoints show that training continued from iter_2.
+    assert start.start_iter == 2
+    assert _file_states(tmp_path, ['iter_1.pth', 'iter_2.pth']) == saved_before
     assert resumed.iter == 3
     assert (tmp_path / 'iter_3.pth').is_file()
     # The message hub came back from the pickle: its loss history holds the 2 saved iterations + 1.
@@ -53,10 +76,23 @@ def test_tools_train_and_mim_train(tiny_coco, tmp_path):
     subprocess.run([sys.executable, 'tools/train.py', str(cfg_file), '--work-dir',
                     str(tmp_path / 'tools_train')], check=True, cwd=REPO_ROOT)
     assert (tmp_path / 'tools_train' / 'iter_2.pth').is_file()
-    subprocess.run([sys.executable, 'tools/train.py', str(cfg_file), '--work-dir',
-                    str(tmp_path / 'tools_train'), '--resume',
-                    '--cfg-options', 'train_cfg.max_iters=3'], check=True, cwd=REPO_ROOT)
+    saved_before = _file_states(tmp_path / 'tools_train', ['iter_1.pth', 'iter_2.pth'])
+    run_logs = '*/vis_data/scalars.json'
+    first_runs = set((tmp_path / 'tools_train').glob(run_logs))
+    resumed = subprocess.run([sys.executable, 'tools/train.py', str(cfg_file), '--work-dir',
+                              str(tmp_path / 'tools_train'), '--resume',
+                              '--cfg-options', 'train_cfg.max_iters=3'],
+                             check=True, cwd=REPO_ROOT, capture_output=True, text=True)
     assert (tmp_path / 'tools_train' / 'iter_3.pth').is_file()
+    # Evidence that the run continued from iter_2 rather than starting again: MMEngine's
+    # iteration loop skips the 2 trained batches (a WARNING, so printed at log_level WARNING),
+    # the resumed run logged iteration 3 alone, and iter_1/iter_2 were not saved again.
+    assert 'Advance dataloader 2 steps' in resumed.stdout + resumed.stderr
+    (resumed_scalars,) = set((tmp_path / 'tools_train').glob(run_logs)) - first_runs
+    logged_iters = [json.loads(line)['iter'] for line in resumed_scalars.read_text().splitlines()
+                    if 'loss' in json.loads(line)]
+    assert logged_iters == [3]
+    assert _file_states(tmp_path / 'tools_train', ['iter_1.pth', 'iter_2.pth']) == saved_before
 
     # The run validates its last iteration's model in memory (max_iters ends training); that
     # model's predictions are kept to compare with the reloaded checkpoint's.

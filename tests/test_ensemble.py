@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import assert_same_keypoint_results
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
@@ -110,6 +111,7 @@ def coco_members(shared_data, tmp_path_factory):
     small = tiny_topdown_config(coco, coco / 'test_coco.json', input_size=(96, 128))
     large = tiny_topdown_config(coco, coco / 'test_coco.json', input_size=(192, 256))
     return dict(small=(small, save_random_member(tmp_path, 'small', small, seed=1)),
+                small_other=(small, save_random_member(tmp_path, 'small_other', small, seed=4)),
                 large=(large, save_random_member(tmp_path, 'large', large, seed=2)),
                 tmp_path=tmp_path)
 
@@ -128,17 +130,51 @@ def test_one_member_equals_the_member(coco_members):
     actual = predict_batch(ensemble, ensemble_config([files], (96, 128), config))
     assert expected[0].shape == (12, 17, 2)
     np.testing.assert_allclose(actual[0], expected[0], rtol=0, atol=1e-3)
-    np.testing.assert_allclose(actual[1], expected[1], rtol=0, atol=1e-5)
+    # relative: an untrained head's heatmaps, hence its scores, are below 1e-8
+    np.testing.assert_allclose(actual[1], expected[1], rtol=1e-4, atol=0)
 
 
 def test_two_identical_members_equal_the_member(coco_members):
     config, files = coco_members['large']
     member = init_model(files[0], files[1], device='cpu')
     expected = predict_batch(member, config)
-    twice = ensemble_config([files, files], (192, 256), config, weights=[0.3, 0.7])
+    # unnormalised weights: summing 1x + 3x the member's heatmaps would give 4x its scores
+    twice = ensemble_config([files, files], (192, 256), config, weights=[1, 3])
     actual = predict_batch(build_ensemble(twice), twice)
     np.testing.assert_allclose(actual[0], expected[0], rtol=0, atol=1e-3)
-    np.testing.assert_allclose(actual[1], expected[1], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(actual[1], expected[1], rtol=1e-4, atol=0)  # scores < 1e-8
+
+
+def test_two_members_predict_their_weighted_average_heatmaps(coco_members):
+    """Different members, weights [1, 3]: the ensemble decodes 1/4 and 3/4 of their heatmaps."""
+    config, files = coco_members['small']
+    _, other_files = coco_members['small_other']
+    mixed = ensemble_config([files, other_files], (96, 128), config, weights=[1, 3])
+    actual = predict_batch(build_ensemble(mixed), mixed)
+
+    # each member's own flip-tested heatmaps, as MMPose's TopdownPoseEstimator outputs them
+    init_default_scope('mmpose')
+    dataset = DATASETS.build(config['test_dataloader']['dataset'])
+    batch = pseudo_collate([dataset[i] for i in range(len(dataset))])
+    heatmaps = []
+    for member_files in (files, other_files):
+        member = init_model(member_files[0], member_files[1], device='cpu')
+        member.test_cfg['output_heatmaps'] = True
+        with torch.no_grad():
+            samples = member.test_step(batch)
+        heatmaps.append(np.stack([s.pred_fields.heatmaps.numpy() for s in samples]))
+    # the members really differ (relative: untrained heads give heatmaps below 1e-8)
+    assert np.abs(heatmaps[0] - heatmaps[1]).max() > 0.1 * np.abs(heatmaps[0]).max()
+    codec = KEYPOINT_CODECS.build(tiny_codec((96, 128)))
+    expected_keypoints, expected_scores = [], []
+    for heatmap, sample in zip(0.25 * heatmaps[0] + 0.75 * heatmaps[1], samples):
+        keypoints, scores = codec.decode(heatmap)
+        meta = sample.metainfo  # crop frame -> image frame
+        expected_keypoints.append(keypoints / meta['input_size'] * meta['input_scale']
+                                  + meta['input_center'] - 0.5 * meta['input_scale'])
+        expected_scores.append(scores)
+    np.testing.assert_allclose(actual[0], np.concatenate(expected_keypoints), rtol=0, atol=1e-3)
+    np.testing.assert_allclose(actual[1], np.concatenate(expected_scores), rtol=1e-4, atol=0)
 
 
 def test_mixed_input_sizes_average_heatmaps_in_the_image_frame(coco_members):
@@ -165,7 +201,9 @@ def test_mixed_input_sizes_average_heatmaps_in_the_image_frame(coco_members):
     with torch.no_grad():
         expected = (0.25 * resample_in_frame(member_heatmaps(small, small_inputs), (64, 48))
                     + 0.75 * member_heatmaps(large, batch['inputs']))
-    torch.testing.assert_close(averaged.detach(), expected, rtol=1e-5, atol=1e-6)
+    # atol relative to the maps' size: an untrained head's heatmaps are below 1e-8
+    torch.testing.assert_close(averaged.detach(), expected, rtol=1e-5,
+                               atol=1e-6 * expected.abs().max().item())
 
 
 def test_resampled_heatmap_decodes_to_the_same_image_point():
@@ -208,14 +246,20 @@ def test_tools_test_runs_an_ensemble_like_any_model(coco_members, tmp_path):
                ensemble_checkpoint)
 
     def coco_ap(config_file, checkpoint, name):
+        """tools/test.py's metrics, and the keypoint results CocoMetric scored."""
         out = tmp_path / f'{name}.json'
         subprocess.run([sys.executable, 'tools/test.py', str(config_file), str(checkpoint),
-                        '--work-dir', str(tmp_path / name), '--out', str(out)],
+                        '--work-dir', str(tmp_path / name), '--out', str(out), '--cfg-options',
+                        f'test_evaluator.outfile_prefix={tmp_path / name}'],
                        cwd=REPO_ROOT, check=True, capture_output=True)
-        return json.loads(out.read_text())
+        results = json.loads((tmp_path / f'{name}.keypoints.json').read_text())
+        return json.loads(out.read_text()), results
 
-    member_metrics = coco_ap(files[0], files[1], 'member')
-    ensemble_metrics = coco_ap(ensemble_file, ensemble_checkpoint, 'ensemble')
+    member_metrics, member_results = coco_ap(files[0], files[1], 'member')
+    ensemble_metrics, ensemble_results = coco_ap(ensemble_file, ensemble_checkpoint, 'ensemble')
     assert set(member_metrics) >= {'coco/AP', 'coco/AR'}
+    # Untrained models may score AP 0 both ways: the poses themselves must be the member's.
+    assert len(member_results) == 12  # the persons with keypoints of test_coco.json
+    assert_same_keypoint_results(ensemble_results, member_results)
     assert ensemble_metrics['coco/AP'] == pytest.approx(member_metrics['coco/AP'], abs=1e-6)
     assert ensemble_metrics['coco/AR'] == pytest.approx(member_metrics['coco/AR'], abs=1e-6)

@@ -105,15 +105,26 @@ def test_every_parameter_gets_a_gradient(block):
 
 
 def test_later_stages_use_the_cross_stage_features():
+    """The default (RefineBottleneck) network wires its stages as MSPN does, spelled out here:
+    stage 2's encoder starts from stage 1's cross-stage feature and adds both of stage 1's skip
+    features to each of its levels (finest first)."""
     torch.manual_seed(0)
     net = MultiStageRefineNet(**SMALL)
+    randomize_norms(net)
     net.eval()
     x = torch.randn(1, 3, 128, 96)
+    first, second = net.multi_stage_mspn
     with torch.no_grad():
         feats = net(x)
-        alone = net.multi_stage_mspn[1](net.top(x), None, None)[0]
-    # stage 2 receives stage 1's skips and cross-stage feature, not the stem
-    assert not torch.allclose(feats[1][-1], alone[-1])
+        outs1, skips1, skips2, cross = first.upsample(first.downsample(net.top(x)))
+        levels, h = [], cross
+        for level in range(4):
+            h = getattr(second.downsample, f'layer{level + 1}')(h) + skips1[level] + skips2[level]
+            levels.append(h)
+        outs2 = second.upsample(levels[::-1])[0]
+    assert len(feats) == 2
+    for actual, expected in zip(feats[0] + feats[1], outs1 + outs2):
+        torch.testing.assert_close(actual, expected, atol=1e-5, rtol=0)
 
 
 def test_torchvision_resnet50_initialises_stem_and_every_encoder(tmp_path):

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import pycocotools_stats
+from conftest import assert_same_keypoint_results, pycocotools_stats
 from mmengine.config import Config
 from mmengine.runner import Runner
 from pycocotools.coco import COCO
@@ -14,6 +14,7 @@ import refine_plugin  # noqa: F401
 from refine_plugin.apis import coco_ap, run_pipeline
 from refine_plugin.evaluation import check_keypoint_results
 from test_ensemble import ensemble_config, save_random_member, tiny_topdown_config
+from test_posefix_apis import check_refined_joints_inside_their_crops
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSEFIX_CONFIG = str(REPO_ROOT / 'configs/posefix/posefix_res18-c32_1xb32-30e_synthetic-128x96.py')
@@ -66,21 +67,30 @@ def test_detections_ensemble_posefix_with_an_ap_table(shared_data, pose_model, t
     assert output['results_file'] == steps['+ PoseFix']['results_file']
     assert Path(output['results_file']).name == 'person_keypoints_val2017_refineplugin_results.json'
 
-    # the pose step's AP is MMPose's CocoMetric AP of the same model on the same boxes
+    # the pose step's poses and AP are MMPose's CocoMetric's, of the same model on the same boxes
     cfg = Config.fromfile(pose_model[0])
     cfg.test_dataloader.dataset.update(bbox_file=bbox_file,
                                        filter_cfg=dict(bbox_score_thr=0.3))
+    cfg.test_evaluator.outfile_prefix = str(tmp_path / 'cocometric')
     cfg.update(work_dir=str(tmp_path / 'cocometric'), load_from=pose_model[1])
     metrics = Runner.from_cfg(cfg).test()
+    pose = json.loads(Path(steps['pose model']['results_file']).read_text())
+    # an untrained model's AP may be 0 both ways: the poses themselves must be CocoMetric's
+    assert_same_keypoint_results(
+        pose, json.loads((tmp_path / 'cocometric.keypoints.json').read_text()))
     assert steps['pose model']['AP'] == pytest.approx(metrics['coco/AP'], abs=1e-6)
     assert steps['pose model']['AR'] == pytest.approx(metrics['coco/AR'], abs=1e-6)
 
-    # PoseFix moves the joints of every pose and keeps the rest
-    pose = json.loads(Path(steps['pose model']['results_file']).read_text())
+    # PoseFix moves the joints of every pose, inside the crop it saw, and keeps the rest
     refined = json.loads(Path(output['results_file']).read_text())
     assert len(refined) == len(pose) > 0
+    assert [r['image_id'] for r in refined] == [p['image_id'] for p in pose]
     assert [r['score'] for r in refined] == [p['score'] for p in pose]
     assert refined[0]['keypoints'][:2] != pose[0]['keypoints'][:2]
+    check_refined_joints_inside_their_crops(refined, pose)
+    # the PoseFix row scores the final file as the COCO API does
+    assert steps['+ PoseFix']['AP'] == pytest.approx(
+        pycocotools_stats(ann_file, output['results_file'])[0], abs=1e-9)
 
 
 def test_gt_boxes_give_one_pose_per_annotated_person(shared_data, pose_model, tmp_path):

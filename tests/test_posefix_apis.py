@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import pycocotools_stats
 from mmengine.runner import save_checkpoint
 
 from refine_plugin.apis import init_refiner, refine_results, refine_results_file
@@ -22,7 +23,38 @@ def refiner():
     return init_refiner(CPU_CONFIG, device='cpu')
 
 
-def _check_same_but_xy(refined, results):
+def posefix_crop(keypoints, input_size=(96, 128), enlarge=1.2, min_size=16.0, padding=1.25):
+    """Image corners ``(x0, y0), (x1, y1)`` of the crop the refiner sees for a COCO result's pose.
+
+    Derived here from the refine pipeline's steps and their defaults, not from the plugin's code:
+    the extent of the joints with score > 0, enlarged 1.2x with sides of at least 16 px
+    (BBoxFromInputPose), padded 1.25x (GetBBoxCenterScale), widened to the input's aspect ratio
+    (TopdownAffine).
+    """
+    keypoints = np.reshape(keypoints, (-1, 3))
+    points = keypoints[keypoints[:, 2] > 0, :2]
+    low, high = points.min(axis=0), points.max(axis=0)
+    width, height = np.maximum((high - low) * enlarge, min_size) * padding
+    aspect = input_size[0] / input_size[1]
+    if width > height * aspect:
+        height = width / aspect
+    else:
+        width = height * aspect
+    centre = (low + high) / 2
+    return centre - (width / 2, height / 2), centre + (width / 2, height / 2)
+
+
+def check_refined_joints_inside_their_crops(refined, results):
+    """Whatever the refiner's weights, its soft-argmax (DSNTHead) averages positions of its
+    heatmap, so every refined joint (missing ones too) lies in the crop of its own input pose."""
+    for index, (new, old) in enumerate(zip(refined, results)):
+        low, high = posefix_crop(old['keypoints'])
+        xy = np.reshape(new['keypoints'], (-1, 3))[:, :2]
+        assert ((xy >= low - 0.01) & (xy <= high + 0.01)).all(), (
+            f'result {index}: refined joints {xy.tolist()} outside the crop {low} - {high}')
+
+
+def _check_refined_results(refined, results):
     assert len(refined) == len(results)
     for new, old in zip(refined, results):
         assert new['image_id'] == old['image_id']
@@ -32,13 +64,14 @@ def _check_same_but_xy(refined, results):
         old_kpts = np.reshape(old['keypoints'], (-1, 3))
         np.testing.assert_array_equal(new_kpts[:, 2], old_kpts[:, 2])
         assert np.isfinite(new_kpts).all()
+    check_refined_joints_inside_their_crops(refined, results)
 
 
 def test_refine_real_results_keeps_ids_scores_and_count(refiner, shared_data):
     with open(shared_data / 'results' / 'example_coco_preds.json') as f:
         results = json.load(f)
     refined = refine_results(refiner, results, str(shared_data / 'coco'), batch_size=16)
-    _check_same_but_xy(refined, results)
+    _check_refined_results(refined, results)
     moved = [np.abs(np.subtract(n['keypoints'], o['keypoints'])).max()
              for n, o in zip(refined, results)]
     assert max(moved) > 0  # the (x, y) are the refiner's, not copies
@@ -60,8 +93,12 @@ def test_refine_tool_prints_ap_before_and_after(refiner, shared_data, tmp_path, 
         sys.argv = old_argv
     printed = capsys.readouterr().out
     assert '| before | 0.5941 |' in printed  # the known AP of this file (shared data README)
-    assert '| after  |' in printed
-    _check_same_but_xy(json.loads(out.read_text()), json.loads(results.read_text()))
+    # the "after" row is pycocotools' AP of the refined file the tool wrote
+    (after_row,) = [line for line in printed.splitlines() if line.startswith('| after  |')]
+    after_ap = float(after_row.split('|')[2])
+    assert after_ap == pytest.approx(
+        pycocotools_stats(shared_data / 'coco' / 'test_coco.json', str(out))[0], abs=5e-5)
+    _check_refined_results(json.loads(out.read_text()), json.loads(results.read_text()))
 
 
 def test_refine_file_with_annotation_file_names(refiner, tiny_coco, tmp_path):
@@ -75,7 +112,7 @@ def test_refine_file_with_annotation_file_names(refiner, tiny_coco, tmp_path):
     refined = refine_results_file(refiner, str(results_file), tiny_coco['val_img'],
                                   str(tmp_path / 'refined.json'), ann_file=tiny_coco['val_ann'],
                                   batch_size=8)
-    _check_same_but_xy(refined, results)
+    _check_refined_results(refined, results)
     assert json.loads((tmp_path / 'refined.json').read_text()) == refined
 
 

@@ -93,8 +93,17 @@ def test_softmax_cross_entropy_matches_torch():
     weight[1, 3] = 0
     loss = HeatmapCrossEntropyLoss(use_softmax=True, beta=10., loss_weight=0.5)
     probabilities = target.flatten(2) / target.flatten(2).sum(dim=2, keepdim=True).clamp_min(1e-8)
-    per_joint = F.cross_entropy((10. * logits).flatten(0, 1).flatten(1),
+    expected_logits = logits.clone().requires_grad_()
+    per_joint = F.cross_entropy((10. * expected_logits).flatten(0, 1).flatten(1),
                                 probabilities.flatten(0, 1), reduction='none').view(4, 17)
     expected = (per_joint * weight).mean() * 0.5
-    assert loss(logits, target, weight).item() == pytest.approx(expected.item(), rel=1e-5)
-    assert torch.isfinite(loss(logits, target, weight))
+    logits.requires_grad_()
+    actual = loss(logits, target, weight)
+    assert actual.item() == pytest.approx(expected.item(), rel=1e-5)
+    # training needs the gradient too: a finite loss can still back-propagate NaN from the
+    # 0 / 0 of the joint without a target; that joint (weight 0) must get exactly none
+    actual.backward()
+    expected.backward()
+    assert torch.isfinite(logits.grad).all()
+    assert (logits.grad[1, 3] == 0).all()
+    torch.testing.assert_close(logits.grad, expected_logits.grad, rtol=1e-4, atol=1e-9)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import pycocotools_stats
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
@@ -50,17 +51,58 @@ def test_layout_and_category(dataset):
     assert not {i['id'] for i in train['images']} & {i['id'] for i in val['images']}
 
 
-def test_ground_truth_scores_perfect_oks_in_pycocotools(dataset):
-    """GT scored against itself must give AP = AR = 1: boxes, areas and keypoints are consistent."""
-    gt = COCO(dataset['val_ann'])
+def test_ground_truth_scores_perfect_ap_in_pycocotools(dataset):
+    """GT scored against itself gives AP = AR = 1: the files load and match in pycocotools."""
+    gt = _load(dataset['val_ann'])
     results = [dict(image_id=a['image_id'], category_id=1, keypoints=a['keypoints'], score=1.0)
-               for a in gt.dataset['annotations']]
+               for a in gt['annotations']]
+    stats = pycocotools_stats(dataset['val_ann'], results)
+    assert stats[0] == pytest.approx(1.0)
+    assert stats[5] == pytest.approx(1.0)
+
+
+def test_oks_of_shifted_ground_truth_follows_each_persons_area(dataset):
+    """Scoring GT against itself gives OKS 1 whatever the area; moving every labelled joint by
+    d px instead gives pycocotools' OKS the person's area sets: the mean over labelled joints of
+    exp(-d^2 / (2 area (2 sigma)^2)), with pycocotools' own sigmas."""
+    gt = COCO(dataset['val_ann'])
+    shift = np.array([3.0, 4.0])  # d = 5 px: OKS on both sides of 0.5 at these sizes
+    results = []
+    for ann in gt.dataset['annotations']:
+        keypoints = np.reshape(ann['keypoints'], (-1, 3)).copy()
+        keypoints[keypoints[:, 2] > 0, :2] += shift
+        results.append(dict(image_id=ann['image_id'], category_id=1,
+                            keypoints=keypoints.ravel().tolist(), score=1.0))
     evaluator = COCOeval(gt, gt.loadRes(results), 'keypoints')
-    evaluator.evaluate()
-    evaluator.accumulate()
-    evaluator.summarize()
-    assert evaluator.stats[0] == pytest.approx(1.0)
-    assert evaluator.stats[5] == pytest.approx(1.0)
+    variances = (2 * evaluator.params.kpt_oks_sigmas) ** 2
+    evaluator._prepare()  # what evaluate() does before computeOks: gathers GT and results
+    actual, expected = [], []
+    for image_id in gt.getImgIds():
+        anns = gt.loadAnns(gt.getAnnIds(imgIds=image_id))
+        if not anns:
+            continue
+        # rows: this image's results (equal scores: kept in order), columns: its annotations
+        oks = evaluator.computeOks(image_id, 1)
+        actual.extend(np.diag(oks))
+        for ann in anns:
+            labelled = np.reshape(ann['keypoints'], (-1, 3))[:, 2] > 0
+            expected.append(np.mean(np.exp(
+                -(shift ** 2).sum() / (2 * ann['area'] * variances[labelled]))))
+    assert len(actual) == len(gt.dataset['annotations'])
+    np.testing.assert_allclose(actual, expected, rtol=1e-6)
+    assert min(expected) < 0.5 < max(expected)  # the shift is on the scale of the tolerances
+
+
+def test_area_and_box_are_those_of_the_segmentation(dataset):
+    """``area`` is the silhouette's pixel count and ``bbox`` its extent: checked against
+    pycocotools' rasterisation of the polygons, which runs through pixel centres and so covers
+    up to about half a pixel less along the outline."""
+    from pycocotools import mask as mask_utils
+    gt = COCO(dataset['val_ann'])
+    for ann in gt.loadAnns(gt.getAnnIds()):
+        rasterised = gt.annToRLE(ann)
+        assert 0.8 <= mask_utils.area(rasterised) / ann['area'] <= 1.05, ann['id']
+        np.testing.assert_allclose(ann['bbox'], mask_utils.toBbox(rasterised), atol=2.01)
 
 
 def test_visibility_follows_coco(dataset):
