@@ -431,6 +431,42 @@ runpy.run_path(sys.argv[0], run_name='__main__')
     np.testing.assert_allclose(np.array([p['keypoints'] for p in people]), in_process, atol=0.01)
 
 
+@pytest.mark.parametrize('args, problem', [
+    (['--out', 'no_such_folder/vis.jpg'], 'its folder does not exist'),
+    (['--out', 'vis'], 'OpenCV cannot write this image format'),
+    (['--bboxes', '50', '50', '10', '10'], 'box 0 [50, 50, 10, 10] is not x1 y1 x2 y2'),
+    (['--bboxes', '1', '2', '3'], '--bboxes needs 4 numbers per box, got 3'),
+])
+def test_onnx_infer_tool_checks_its_arguments_before_inference(exported, generated_val,
+                                                              tmp_path, args, problem):
+    _, onnx_file = exported('plugin_refine')
+    image_file, _ = generated_val[0]
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / 'tools/deploy/onnx_infer.py'), str(onnx_file),
+         image_file, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and problem in result.stderr, result.stderr
+    assert result.stdout == ''  # refused before any keypoint was computed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_export_leaves_no_model_file(monkeypatch, tmp_path):
+    """The model appears whole, metadata included, or not at all: a crash between the graph
+    and the metadata used to leave a valid-looking file that ort_pose refuses."""
+    model = build_model('plugin_refine')
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr('onnx.helper.set_model_props', crash)
+    with pytest.raises(KeyboardInterrupt):
+        export_onnx(model, tmp_path / 'model.onnx')
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    export_onnx(model, tmp_path / 'model.onnx')
+    assert [path.name for path in tmp_path.iterdir()] == ['model.onnx']
+    assert OnnxPoseInferencer(tmp_path / 'model.onnx').meta['num_keypoints'] == 17
+
+
 def test_onnx_file_without_metadata_is_refused(tmp_path):
     onnx_file = tmp_path / 'plain.onnx'
     torch.onnx.export(torch.nn.Conv2d(3, 17, 1), (torch.zeros(1, 3, 8, 8), ), str(onnx_file),

@@ -101,6 +101,19 @@ def test_refine_tool_prints_ap_before_and_after(refiner, shared_data, tmp_path, 
     _check_refined_results(json.loads(out.read_text()), json.loads(results.read_text()))
 
 
+def test_refine_tool_refuses_a_batch_size_below_one(shared_data, tmp_path, capsys):
+    argv = ['refine.py', CPU_CONFIG, 'refiner.pth', '--results', 'r.json', '--img-dir',
+            str(shared_data / 'coco'), '--out', str(tmp_path / 'o.json'), '--batch-size', '0']
+    old_argv, sys.argv = sys.argv, argv
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_path(str(REPO / 'tools' / 'refine.py'), run_name='__main__')
+    finally:
+        sys.argv = old_argv
+    assert exit_info.value.code == 2
+    assert 'argument --batch-size: must be at least 1, got 0' in capsys.readouterr().err
+
+
 def test_refine_file_with_annotation_file_names(refiner, tiny_coco, tmp_path):
     """Images found through the annotation file; ground-truth poses as results."""
     with open(tiny_coco['val_ann']) as f:
@@ -141,6 +154,18 @@ def test_bad_inputs_name_the_file_and_item(refiner, tiny_coco, tmp_path):
                        rf'{images[1]["id"]}, not found \({missing_image}x\)'):
         refine_results(refiner, [dict(result, image_id=images[1]['id'])], tiny_coco['val_img'],
                        image_paths={images[1]['id']: f'{missing_image}x'}, source='my.json')
+
+    # a negative batch size used to refine nothing and write an empty results file
+    with pytest.raises(ValueError, match='batch_size must be at least 1, got -1'):
+        refine_results(refiner, [result], tiny_coco['val_img'], batch_size=-1)
+    with pytest.raises(FileNotFoundError, match=f'image folder {tmp_path / "nowhere"} not found'):
+        refine_results(refiner, [result], str(tmp_path / 'nowhere'))
+    unnamed = tmp_path / 'unnamed'
+    unnamed.mkdir()
+    (unnamed / 'photo.jpg').write_bytes((Path(tiny_coco['val_img']) /
+                                         images[0]['file_name']).read_bytes())
+    with pytest.raises(FileNotFoundError, match=f'{unnamed}: no image is named by its id'):
+        refine_results(refiner, [result], str(unnamed))
 
     results_file = tmp_path / 'results.json'
     out_file = tmp_path / 'o.json'
