@@ -167,3 +167,27 @@ def test_malformed_results_are_rejected_naming_file_and_entry(change, message):
     check_keypoint_results([good], [785], 17, source='out.json')
     with pytest.raises(ValueError, match=f'out.json, result 1: {message}'):
         check_keypoint_results([good, dict(good, **change)], [785], 17, source='out.json')
+
+
+@pytest.mark.parametrize('tool, args, message', [
+    ('pipeline.py', [], '--checkpoint is required: {config} builds a TopdownPoseEstimator, '
+     'whose weights would otherwise be random'),
+    ('pipeline.py', ['--checkpoint', '{checkpoint}', '--refiner-config', POSEFIX_CONFIG],
+     '--refiner-checkpoint is required with --refiner-config'),
+    ('pipeline.py', ['--checkpoint', '{checkpoint}', '--bbox-score-thr', '0.5'],
+     '--bbox-score-thr applies to --bbox-file detections'),
+    ('test.py', [], 'the checkpoint argument is required: {config} builds a '
+     'TopdownPoseEstimator'),
+])
+def test_tools_refuse_a_model_without_weights(shared_data, pose_model, tmp_path, tool, args,
+                                              message):
+    """MMPose's init_model and a Runner without load_from would run random weights silently."""
+    config, checkpoint = pose_model
+    coco = shared_data / 'coco'
+    common = (['--ann-file', str(coco / 'test_coco.json'), '--img-dir', str(coco), '--out-dir',
+               str(tmp_path / 'out')] if tool == 'pipeline.py' else ['--work-dir', str(tmp_path)])
+    args = [arg.format(checkpoint=checkpoint) for arg in args]
+    run = subprocess.run([sys.executable, f'tools/{tool}', config, *args, *common],
+                         cwd=REPO_ROOT, capture_output=True, text=True)
+    assert run.returncode != 0 and message.format(config=config) in run.stderr, run.stderr[-2000:]
+    assert not (tmp_path / 'out').exists()
