@@ -82,3 +82,23 @@ def test_config_turns_the_plugin_on(config):
     cfg = Config.fromfile(str(REPO_ROOT / config))
     assert 'refine_plugin' in cfg.custom_imports['imports']
     assert cfg.custom_imports.get('allow_failed_imports', False) is False
+
+
+def test_the_plugin_works_without_its_deploy_extra():
+    """onnx and onnxruntime are the optional 'deploy' extra (setup.py): importing the plugin, as
+    every config does, and building and running a model must not need them."""
+    script = """
+import sys
+sys.modules['onnx'] = sys.modules['onnxruntime'] = None  # as if not installed
+import torch
+from mmpose.apis import init_model
+import refine_plugin
+model = init_model('configs/cpu/td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48.py', None,
+                   device='cpu')
+heatmaps = model(torch.zeros(1, 3, 64, 48), None, mode='tensor')  # one map per unit and stage
+print(tuple(heatmaps[-1].shape))
+"""
+    run = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         cwd=REPO_ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().splitlines()[-1] == '(1, 17, 16, 12)'

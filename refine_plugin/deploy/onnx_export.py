@@ -8,7 +8,6 @@ normalisation, bbox padding, codec, keypoint names -- goes into the model's meta
 import io
 import json
 
-import onnx
 import torch
 from mmengine.config import Config
 from mmengine.fileio import put
@@ -55,6 +54,7 @@ def export_onnx(pose_model: torch.nn.Module, out_file: str,
 
     Returns the metadata stored in the file.
     """
+    import onnx  # imported here: it is only in the plugin's 'deploy' extra
     metadata = deployment_metadata(pose_model.cfg, pose_model.dataset_meta)
     network = folded_heatmap_network(pose_model)
     graph = io.BytesIO()

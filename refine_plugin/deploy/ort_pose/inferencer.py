@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import onnxruntime as ort
 
 from .crop import crop_persons
 from .decode import decode_heatmaps
@@ -78,6 +77,9 @@ class OnnxPoseInferencer(TopdownHeatmapInferencer):
     """
 
     def __init__(self, model_file: str, providers=None, batch_size: int = 8):
+        # imported here: the plugin's configs import this package, and onnxruntime is only in
+        # its 'deploy' extra
+        import onnxruntime as ort
         self.session = ort.InferenceSession(
             str(model_file), providers=providers or ort.get_available_providers())
         metadata = self.session.get_modelmeta().custom_metadata_map
