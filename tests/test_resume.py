@@ -182,3 +182,18 @@ def test_resume_survives_a_truncated_last_checkpoint_pointer(tmp_path):
 
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_1.pth'))
     assert train_tool.merge_args(Config(), args).load_from == str(tmp_path / 'iter_1.pth')
+
+
+def test_resume_skips_best_checkpoints_and_follows_a_moved_work_dir(tmp_path):
+    """best_*.pth lack the optimizer and scheduler states; the pointer's absolute path is stale
+    once the work dir moves."""
+    from refine_plugin.engine import find_resumable_checkpoint
+
+    for order, name in enumerate(('epoch_9.pth', 'epoch_10.pth', 'best_coco_AP_epoch_10.pth')):
+        (tmp_path / name).write_bytes(b'complete')
+        os.utime(tmp_path / name, (order, order))  # best saved last, as after a validation
+    assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
+    (tmp_path / 'last_checkpoint').write_text('/old/place/of/the/run/epoch_9.pth')
+    assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_9.pth')
+    (tmp_path / 'last_checkpoint').write_text('/old/place/of/the/run/epoch_11.pth')  # not here
+    assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
