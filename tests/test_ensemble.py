@@ -222,7 +222,7 @@ def test_resampled_heatmap_decodes_to_the_same_image_point():
     assert abs(large.decode(shifted)[0][0, 0, 0] / 2 - 36.0) > 0.2
 
 
-def test_members_must_share_aspect_ratio_and_normalisation(coco_members):
+def test_members_must_share_aspect_ratio_normalisation_and_keypoints(coco_members):
     config, files = coco_members['small']
     wrong_ratio = ensemble_config([files], (128, 128), config)
     with pytest.raises(ValueError, match='aspect ratio'):
@@ -234,6 +234,15 @@ def test_members_must_share_aspect_ratio_and_normalisation(coco_members):
     with pytest.raises(ValueError, match='not supported'):
         build_ensemble(ensemble_config([files], (96, 128), config))(
             torch.zeros(1, 3, 128, 96), [], mode='loss')
+    fourteen = copy.deepcopy(config)
+    fourteen['model']['head']['out_channels'] = 14
+    fourteen_files = save_random_member(coco_members['tmp_path'], 'fourteen', fourteen, seed=5)
+    with pytest.raises(ValueError, match='member 1 predicts 14 keypoints, member 0 17'):
+        build_ensemble(ensemble_config([files, fourteen_files], (96, 128), config))
+    # decoding maps the codec's positions to the image through the crop's size: they must agree
+    with pytest.raises(ValueError, match='input_size 96x128, but its test pipeline crops 192x256'):
+        build_ensemble(ensemble_config([files], (96, 128), config))(
+            torch.zeros(1, 3, 256, 192), None, mode='tensor')
 
 
 def test_tools_test_runs_an_ensemble_like_any_model(coco_members, tmp_path):

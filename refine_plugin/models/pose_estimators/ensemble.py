@@ -93,6 +93,11 @@ class EnsemblePoseEstimator(BaseModel):
                 raise ValueError(f'ensemble member {index} has no "config": {spec}')
             member = _build_member(spec['config'], spec.get('checkpoint'))
             self._check_compatible(member, spec, index, data_preprocessor or {})
+            if self.members and member.head.out_channels != self.members[0].head.out_channels:
+                raise ValueError(
+                    f'ensemble member {index} predicts {member.head.out_channels} keypoints, '
+                    f'member 0 {self.members[0].head.out_channels}: their heatmaps cannot be '
+                    'averaged')
             self.members.append(member)
             weights.append(float(spec.get('weight', 1.0)))
         if min(weights) < 0 or sum(weights) <= 0:
@@ -131,6 +136,13 @@ class EnsemblePoseEstimator(BaseModel):
     def average_heatmaps(self, inputs: Tensor, data_samples) -> Tensor:
         """Members' flip-tested heatmaps in the common frame, averaged: ``(N, K, H, W)``."""
         heatmap_w, heatmap_h = self.codec.heatmap_size
+        input_w, input_h = self.codec.input_size
+        # predict maps the codec's decoded positions to the image through the crop's size
+        if tuple(inputs.shape[-2:]) != (input_h, input_w):
+            raise ValueError(
+                f'the ensemble codec has input_size {input_w}x{input_h}, but its test pipeline '
+                f'crops {inputs.shape[-1]}x{inputs.shape[-2]}: give TopdownAffine the codec\'s '
+                'input_size')
         average = 0
         for weight, member in zip(self.weights, self.members):
             member_w, member_h = member.head.decoder.input_size
