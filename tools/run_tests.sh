@@ -9,4 +9,5 @@ if [[ -z "${REFINE_PLUGIN_DATA:-}" && -d "$ROOT/../shared/data" ]]; then
     export REFINE_PLUGIN_DATA="$ROOT/../shared/data"
 fi
 cd "$ROOT"
-exec "$ROOT/.venv/bin/python" -m pytest tests "$@"
+# the docstring examples of the models run too (--doctest-modules on the package only)
+exec "$ROOT/.venv/bin/python" -m pytest tests refine_plugin/models --doctest-modules "$@"

@@ -85,8 +85,10 @@ class RefineBottleneck(BaseModule):
 
     With ``scales > 1`` the 1x1 conv widens to ``width * scales`` channels
     (``width = planes * base_width // 64``), split into ``scales`` groups: group 1 passes through
-    (average-pooled in the first block of a stage), group ``i > 1`` goes through its own 3x3 conv
-    after adding group ``i - 1``'s output, so later groups see ever larger receptive fields.
+    (average-pooled in the first block of a stage), every later group goes through its own 3x3
+    conv, group ``i > 2`` after adding group ``i - 1``'s output, so later groups see ever larger
+    receptive fields (as in Res2Net). In the first block of a stage, which changes resolution or
+    channels, the groups are not chained.
 
     Args:
         in_channels (int): Input channels.

@@ -28,7 +28,8 @@ class RefineResNet(ResNet):
 
     Example:
         >>> import torch
-        >>> net = RefineResNet(depth=50, out_indices=(0, 1, 2, 3)).eval()
+        >>> net = RefineResNet(depth=50, out_indices=(0, 1, 2, 3))
+        >>> _ = net.eval()
         >>> [tuple(f.shape) for f in net(torch.rand(1, 3, 64, 64))]
         [(1, 256, 16, 16), (1, 512, 8, 8), (1, 1024, 4, 4), (1, 2048, 2, 2)]
     """
