@@ -177,6 +177,31 @@ def test_two_members_predict_their_weighted_average_heatmaps(coco_members):
     np.testing.assert_allclose(actual[1], np.concatenate(expected_scores), rtol=1e-4, atol=0)
 
 
+def test_output_heatmaps_and_keypoint_indices_as_any_topdown_model(coco_members):
+    """test_cfg's output_heatmaps and output_keypoint_indices work as MMPose's for one model."""
+    config, files = coco_members['small']
+    full_config = ensemble_config([files], (96, 128), config)
+    keypoints, scores = predict_batch(build_ensemble(full_config), full_config)
+    selected = [0, 5, 6]
+    chosen_config = copy.deepcopy(full_config)
+    chosen_config['model']['test_cfg'] = dict(output_heatmaps=True,
+                                              output_keypoint_indices=selected)
+    ensemble = build_ensemble(chosen_config)
+    dataset = DATASETS.build(config['test_dataloader']['dataset'])
+    batch = pseudo_collate([dataset[i] for i in range(len(dataset))])
+    with torch.no_grad():
+        samples = ensemble.test_step(batch)
+        averaged = ensemble.average_heatmaps(ensemble.data_preprocessor(batch)['inputs'],
+                                             batch['data_samples'])
+    np.testing.assert_allclose(np.concatenate([s.pred_instances.keypoints for s in samples]),
+                               keypoints[:, selected], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(
+        np.concatenate([s.pred_instances.keypoint_scores for s in samples]), scores[:, selected],
+        rtol=1e-5, atol=0)
+    torch.testing.assert_close(torch.stack([s.pred_fields.heatmaps for s in samples]),
+                               averaged[:, selected])
+
+
 def test_mixed_input_sizes_average_heatmaps_in_the_image_frame(coco_members):
     small_config, small_files = coco_members['small']
     large_config, large_files = coco_members['large']

@@ -17,6 +17,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor, nn
 
+from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 
 _NORMALISATION_KEYS = ('mean', 'std', 'bgr_to_rgb')
@@ -160,17 +161,13 @@ class EnsemblePoseEstimator(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: Tensor, data_samples):
         heatmaps = self.average_heatmaps(inputs, data_samples)
-        for heatmap, data_sample in zip(heatmaps, data_samples):
+        pred_instances, pred_fields = [], []
+        for heatmap in heatmaps:
             keypoints, scores = self.codec.decode(heatmap.cpu().numpy())
-            # input frame -> image frame, as TopdownPoseEstimator.add_pred_to_datasample
-            input_size = data_sample.metainfo['input_size']
-            input_center = data_sample.metainfo['input_center']
-            input_scale = data_sample.metainfo['input_scale']
-            keypoints = keypoints / input_size * input_scale + input_center - 0.5 * input_scale
-            gt_instances = data_sample.gt_instances
-            data_sample.pred_instances = InstanceData(
-                keypoints=keypoints, keypoint_scores=scores, keypoints_visible=scores,
-                bboxes=gt_instances.bboxes, bbox_scores=gt_instances.bbox_scores)
-            if self.test_cfg.get('output_heatmaps', False):
-                data_sample.pred_fields = PixelData(heatmaps=heatmap)
-        return data_samples
+            pred_instances.append(InstanceData(keypoints=keypoints, keypoint_scores=scores))
+            pred_fields.append(PixelData(heatmaps=heatmap))
+        # MMPose's own conversion to the image frame (and output_keypoint_indices), so the
+        # ensemble's predictions are laid out as any top-down model's
+        return TopdownPoseEstimator.add_pred_to_datasample(
+            self, pred_instances,
+            pred_fields if self.test_cfg.get('output_heatmaps', False) else None, data_samples)
