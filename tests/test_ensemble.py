@@ -268,6 +268,9 @@ def test_members_must_share_aspect_ratio_normalisation_and_keypoints(coco_member
     with pytest.raises(ValueError, match='input_size 96x128, but its test pipeline crops 192x256'):
         build_ensemble(ensemble_config([files], (96, 128), config))(
             torch.zeros(1, 3, 256, 192), None, mode='tensor')
+    with pytest.raises(ValueError, match='members flip-test, which reads flip_indices from the '
+                       'data samples'):
+        build_ensemble(ensemble_config([files], (96, 128), config))(torch.zeros(1, 3, 128, 96))
 
 
 def test_tools_test_runs_an_ensemble_like_any_model(coco_members, tmp_path):

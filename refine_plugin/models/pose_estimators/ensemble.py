@@ -144,6 +144,9 @@ class EnsemblePoseEstimator(BaseModel):
                 f'the ensemble codec has input_size {input_w}x{input_h}, but its test pipeline '
                 f'crops {inputs.shape[-1]}x{inputs.shape[-2]}: give TopdownAffine the codec\'s '
                 'input_size')
+        if data_samples is None and any(m.test_cfg.get('flip_test', False) for m in self.members):
+            raise ValueError('the ensemble members flip-test, which reads flip_indices from the '
+                             'data samples: pass them with the inputs')
         average = 0
         for weight, member in zip(self.weights, self.members):
             member_w, member_h = member.head.decoder.input_size
