@@ -74,7 +74,7 @@ def generate_dataset(out_dir, num_train, num_val, seed=0, image_size=(320, 240),
         image_size: (width, height) of every image.
         person_height: (min, max) person height in pixels, log-uniform (default ratio 4.5).
         people_per_image: (min, max) number of people drawn in an image.
-        occluder_prob: probability of each further foreground occluder in an image.
+        occluder_prob: probability of each further foreground occluder in an image, in [0, 1).
         clutter_shapes: (min, max) number of background clutter shapes in an image.
         jpeg_quality: JPEG quality of the images.
         num_workers: processes rendering images in parallel.
@@ -86,6 +86,12 @@ def generate_dataset(out_dir, num_train, num_val, seed=0, image_size=(320, 240),
         raise ValueError(f'person_height must be 0 < min <= max, got {person_height}')
     if people_per_image[0] < 1 or people_per_image[1] < people_per_image[0]:
         raise ValueError(f'people_per_image must be 1 <= min <= max, got {people_per_image}')
+    if not 0 <= occluder_prob < 1:
+        raise ValueError(f'occluder_prob must be in [0, 1), got {occluder_prob}')
+    if clutter_shapes[0] < 0 or clutter_shapes[1] < clutter_shapes[0]:
+        raise ValueError(f'clutter_shapes must be 0 <= min <= max, got {clutter_shapes}')
+    if min(image_size) <= 0:
+        raise ValueError(f'image_size must be (width, height) > 0, got {image_size}')
     root = Path(out_dir).resolve()
     options = dict(jpeg_quality=jpeg_quality, scene=dict(
         width=image_size[0], height=image_size[1], people_range=people_per_image,

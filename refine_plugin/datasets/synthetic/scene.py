@@ -86,6 +86,7 @@ def render_scene(rng, width, height, people_range, height_range, occluder_prob,
         _, parts, _ = people[person]
         for part in sorted(parts, key=lambda p: p.depth):
             draw_part(img, label_map, part, int(person * LABELS_PER_PERSON + part.part + 1))
+    # a geometric number of occluders, mean p / (1 - p): finite only for p < 1 (generate_dataset)
     while rng.random() < occluder_prob:
         draw_occluder(rng, img, label_map, OCCLUDER_LABEL, float(np.median(heights)))
     img = finish_image(rng, img)

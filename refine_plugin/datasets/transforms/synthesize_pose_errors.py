@@ -13,7 +13,7 @@ the ground truth becomes one of
 where the OKS-t distance of joint k is the distance at which COCO's per-joint OKS equals t:
 ``d = 2 * sigma_k * sqrt(-2 * ln(t) * area)``.
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -83,9 +83,25 @@ class SynthesizePoseErrors(BaseTransform):
                  swap_iou_thr: float = 0.1):
         self.sigmas = np.asarray(sigmas, dtype=np.float32)
         self.joint_groups = {name: list(ids) for name, ids in joint_groups.items()}
+        self._check_joint_groups()
         self.few_joints_thr = few_joints_thr
         self.swap_iou_thr = swap_iou_thr
         self.cumulative = {case: self._joint_cumulative(case, probabilities) for case in CASES}
+
+    def _check_joint_groups(self):
+        """Every joint id must be one of the ``sigmas`` joints and in one group only."""
+        num_joints = len(self.sigmas)
+        group_of = {}
+        for group, ids in self.joint_groups.items():
+            for joint in ids:
+                if not 0 <= joint < num_joints:
+                    raise ValueError(f'SynthesizePoseErrors: joint_groups[{group!r}] has the joint '
+                                     f'{joint}, outside 0..{num_joints - 1} ({num_joints} sigmas)')
+                if joint in group_of:
+                    raise ValueError(f'SynthesizePoseErrors: joint {joint} is in both '
+                                     f'joint_groups[{group_of[joint]!r}] and '
+                                     f'joint_groups[{group!r}]; each joint needs one group')
+                group_of[joint] = group
 
     def _joint_cumulative(self, case: str, probabilities: dict) -> np.ndarray:
         """(K, 5) cumulative probabilities over :data:`ERROR_TYPES` for one case."""
@@ -98,6 +114,11 @@ class SynthesizePoseErrors(BaseTransform):
                 raise KeyError(f'SynthesizePoseErrors: probabilities[{case!r}] lacks the '
                                f'joint group {group!r}')
             errors = probabilities[case][group]
+            unknown = sorted(set(errors) - set(ERROR_TYPES[1:]))
+            if unknown:
+                raise ValueError(f'SynthesizePoseErrors: probabilities[{case!r}][{group!r}] has '
+                                 f'the unknown error types {unknown}; allowed are '
+                                 f'{list(ERROR_TYPES[1:])} (good takes the rest)')
             probs = [errors.get(name, 0.0) for name in ERROR_TYPES[1:]]
             if min(probs) < 0 or sum(probs) > 1:
                 raise ValueError(f'SynthesizePoseErrors: probabilities[{case!r}][{group!r}] '

@@ -91,16 +91,15 @@ class StageDecoder(BaseModule):
 class RefineStage(BaseModule):
     """One encoder-decoder stage. The attribute names are MSPN's (``downsample``/``upsample``)."""
 
-    def __init__(self, block, num_blocks, unit_channels, base_channels, first, last, norm_cfg,
+    def __init__(self, block, num_blocks, unit_channels, base_channels, last, norm_cfg,
                  block_options):
         super().__init__()
-        self.first = first
         self.downsample = StageEncoder(block, num_blocks, base_channels, norm_cfg, block_options)
         self.upsample = StageDecoder(len(num_blocks), unit_channels, base_channels,
                                      feed_next=not last, norm_cfg=norm_cfg)
 
     def forward(self, x, skips1, skips2):
-        feats = self.downsample(x, None if self.first else skips1, skips2)
+        feats = self.downsample(x, skips1, skips2)
         return self.upsample(feats)
 
 
@@ -164,6 +163,12 @@ class MultiStageRefineNet(BaseBackbone):
         if len(num_blocks) != num_units:
             raise ValueError(f'num_blocks {list(num_blocks)} must have num_units={num_units} '
                              'entries')
+        if min(num_blocks) < 1:
+            raise ValueError(f'num_blocks entries must be >= 1, got {list(num_blocks)}')
+        for name, channels in dict(unit_channels=unit_channels, base_channels=base_channels,
+                                   in_channels=in_channels).items():
+            if channels < 1:
+                raise ValueError(f'{name} must be > 0, got {channels}')
         norm_cfg = copy.deepcopy(norm_cfg)
         block_options = dict(scales=scales, base_width=base_width,
                              spatial_attention=spatial_attention,
@@ -180,7 +185,7 @@ class MultiStageRefineNet(BaseBackbone):
             stem.in_channels = in_channels
         self.multi_stage_mspn = nn.ModuleList(
             RefineStage(ENCODER_BLOCKS[block], list(num_blocks), unit_channels, base_channels,
-                        first=stage == 0, last=stage == num_stages - 1, norm_cfg=norm_cfg,
+                        last=stage == num_stages - 1, norm_cfg=norm_cfg,
                         block_options=block_options) for stage in range(num_stages))
 
     def forward(self, x):

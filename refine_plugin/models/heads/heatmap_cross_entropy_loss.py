@@ -26,7 +26,8 @@ class HeatmapCrossEntropyLoss(nn.Module):
             each target map is normalised to sum to one. Otherwise ``pred`` and ``target`` are
             probability maps already.
         beta: factor of the logits before the softmax, as ``KLDiscretLoss``'s for SimCC.
-        eps: floor of the predicted probabilities inside the log (without softmax).
+        eps: without softmax, the floor of the predicted probabilities inside the log; with
+            softmax, the floor of each target map's sum in its normalisation.
     """
 
     def __init__(self, use_target_weight: bool = True, loss_weight: float = 1.0,

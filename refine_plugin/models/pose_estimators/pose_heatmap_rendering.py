@@ -16,7 +16,7 @@ def render_pose_heatmaps(keypoints: Tensor, visible: Tensor, size: tuple,
         keypoints: (B, K, 2) pixel coordinates (x, y) in the heatmap frame.
         visible: (B, K); joints with ``visible <= 0`` render as all-zero maps.
         size: (W, H) of the heatmaps.
-        sigma: Gaussian standard deviation in pixels.
+        sigma: Gaussian standard deviation in pixels, > 0.
 
     Returns:
         (B, K, H, W) heatmaps, float32 on the keypoints' device.

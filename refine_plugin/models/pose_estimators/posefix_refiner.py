@@ -39,8 +39,8 @@ class PoseFixRefiner(TopdownPoseEstimator):
     refiner then starts as that pose model, exactly, and learns to use the pose.
 
     Args:
-        input_pose_sigma: Gaussian sigma in input pixels of the pose channels (PoseFix: 7 at
-            256x192, 9 at 384x288).
+        input_pose_sigma: Gaussian sigma (> 0) in input pixels of the pose channels (PoseFix: 7
+            at 256x192, 9 at 384x288).
         Others: as :class:`~mmpose.models.TopdownPoseEstimator`.
     """
 
@@ -53,6 +53,9 @@ class PoseFixRefiner(TopdownPoseEstimator):
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None,
                  metainfo: Optional[dict] = None):
+        if not input_pose_sigma > 0:  # 0 renders NaN maps; a negative one acts as its absolute
+            raise ValueError(f'PoseFixRefiner: input_pose_sigma must be > 0 pixels, got '
+                             f'{input_pose_sigma!r}')
         super().__init__(backbone=backbone, head=head, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg, metainfo=metainfo)
