@@ -326,12 +326,13 @@ def own_poses_as_ground_truth(inferencer, ann_file, img_dir, out_file):
     """``ann_file`` with each annotated person's keypoints replaced by ``inferencer``'s (all
     labelled): on it, that model scores AP 1 and any model whose joints differ scores less, so
     untrained models give AP far from 0 and the tool's numbers can be told apart."""
+    from refine_plugin.apis.coco_evaluation import count_labelled_keypoints
     from refine_plugin.deploy.annotated_people import predict_annotated_people
     results, _ = predict_annotated_people(inferencer, ann_file, img_dir)
     coco = json.loads(Path(ann_file).read_text())
     people_of = {}  # annotated people image by image, in the order annotated_people yields them
     for ann in coco['annotations']:
-        if ann.get('num_keypoints', 0) > 0:
+        if count_labelled_keypoints(ann) > 0:  # annotated_people's rule
             people_of.setdefault(ann['image_id'], []).append(ann)
     people = [ann for anns in people_of.values() for ann in anns]
     assert [ann['image_id'] for ann in people] == [r['image_id'] for r in results]
@@ -394,6 +395,7 @@ def test_evaluate_fast_path_tool(generated_data, tmp_path):
     assert [row[0] for row in rows] == ['| fast PyTorch float32', '| fast PyTorch bfloat16']
     assert [float(x) for x in rows[0][5:7]] == [0, 0]  # float32 against itself
     # the bfloat16 row's distances are those between the two paths' keypoints in this process
+    from refine_plugin.apis.coco_evaluation import count_labelled_keypoints
     from refine_plugin.deploy.annotated_people import predict_annotated_people
     keypoints = [predict_annotated_people(FastPoseInferencer(model, dtype=dtype),
                                           generated_data['val_ann'], generated_data['val_img'])[1]

@@ -164,13 +164,13 @@ class EnsemblePoseEstimator(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: Tensor, data_samples):
         heatmaps = self.average_heatmaps(inputs, data_samples)
-        pred_instances, pred_fields = [], []
+        pred_instances = []
         for heatmap in heatmaps:
             keypoints, scores = self.codec.decode(heatmap.cpu().numpy())
             pred_instances.append(InstanceData(keypoints=keypoints, keypoint_scores=scores))
-            pred_fields.append(PixelData(heatmaps=heatmap))
+        pred_fields = ([PixelData(heatmaps=heatmap) for heatmap in heatmaps]
+                       if self.test_cfg.get('output_heatmaps', False) else None)
         # MMPose's own conversion to the image frame (and output_keypoint_indices), so the
         # ensemble's predictions are laid out as any top-down model's
-        return TopdownPoseEstimator.add_pred_to_datasample(
-            self, pred_instances,
-            pred_fields if self.test_cfg.get('output_heatmaps', False) else None, data_samples)
+        return TopdownPoseEstimator.add_pred_to_datasample(self, pred_instances, pred_fields,
+                                                           data_samples)
