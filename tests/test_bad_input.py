@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from mmengine.config import Config
 from PIL import Image
@@ -345,6 +346,27 @@ def test_corrupt_annotation_file_of_the_deploy_tools_is_named(tmp_path):
     with pytest.raises(InvalidInputError, match=re.escape(f'{corrupt}: annotation file is not '
                                                           'valid JSON (line 1')):
         next(annotated_people(str(corrupt), str(tmp_path)))
+
+
+@pytest.mark.parametrize('model, message', [
+    ('missing.onnx', 'no such ONNX model file'),
+    ('corrupt.onnx', 'not an ONNX model (the file does not parse)'),
+])
+@pytest.mark.parametrize('tool', ['onnx_infer.py', 'quantize_onnx.py', 'evaluate_onnx.py'])
+def test_bad_onnx_model_file_is_named_by_the_deploy_tools(tmp_path, tool, model, message):
+    (tmp_path / 'corrupt.onnx').write_bytes(b'not a protobuf')
+    image = tmp_path / 'person.jpg'
+    cv2.imwrite(str(image), np.zeros((64, 48, 3), np.uint8))
+    model_file = str(tmp_path / model)
+    args = {'onnx_infer.py': [model_file, str(image)],
+            'quantize_onnx.py': [model_file, str(tmp_path / 'int8.onnx'), '--ann', 'a.json',
+                                 '--img-dir', str(tmp_path)],
+            'evaluate_onnx.py': [model_file, '--ann', 'a.json', '--img-dir', str(tmp_path)]}[tool]
+    result = subprocess.run([sys.executable, str(REPO / 'tools/deploy' / tool), *args],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f'{model_file}: {message}'
+    assert not (tmp_path / 'int8.onnx').exists()
 
 
 @pytest.mark.parametrize('content, message', [

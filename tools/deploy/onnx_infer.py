@@ -61,7 +61,10 @@ def main():
         bboxes = np.array([[0, 0, width - 1, height - 1]], np.float32)
     else:
         bboxes = np.array(args.bboxes, np.float32).reshape(-1, 4)
-    inferencer = load_ort_pose().OnnxPoseInferencer(args.model)
+    try:
+        inferencer = load_ort_pose().OnnxPoseInferencer(args.model)
+    except ValueError as error:  # a missing model file, or not an exported pose model
+        raise SystemExit(str(error))
     keypoints, scores = inferencer(image, bboxes)
     print(json.dumps([dict(bbox=b.tolist(), keypoints=k.round(2).tolist(),
                            scores=s.round(3).tolist())

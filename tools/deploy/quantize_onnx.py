@@ -19,12 +19,18 @@ def parse_args():
     parser.add_argument('--img-dir', required=True, help='the folder of their images')
     parser.add_argument('--num-persons', type=int, default=64,
                         help='annotated people to calibrate on')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.num_persons < 1:
+        parser.error(f'--num-persons must be positive, got {args.num_persons}')
+    return args
 
 
 def main():
     args = parse_args()
-    crops = calibration_crops(args.model, args.ann, args.img_dir, args.num_persons)
+    try:
+        crops = calibration_crops(args.model, args.ann, args.img_dir, args.num_persons)
+    except ValueError as error:  # a bad annotation or image, named by the message
+        raise SystemExit(str(error))
     quantize_pose_model(args.model, args.out_file, crops)
     print(f'wrote {args.out_file}: int8, calibrated on {len(crops)} people of {args.ann}')
 

@@ -1,6 +1,7 @@
 """Top-down inference on image + person boxes: the crops and decoding around any heatmap network
 (``TopdownHeatmapInferencer``) and its ONNX Runtime form (``OnnxPoseInferencer``)."""
 import json
+import os
 
 import numpy as np
 
@@ -80,8 +81,15 @@ class OnnxPoseInferencer(TopdownHeatmapInferencer):
         # imported here: the plugin's configs import this package, and onnxruntime is only in
         # its 'deploy' extra
         import onnxruntime as ort
-        self.session = ort.InferenceSession(
-            str(model_file), providers=providers or ort.get_available_providers())
+        if not os.path.isfile(model_file):
+            raise ValueError(f'{model_file}: no such ONNX model file')
+        try:
+            self.session = ort.InferenceSession(
+                str(model_file), providers=providers or ort.get_available_providers())
+        except ort.capi.onnxruntime_pybind11_state.InvalidProtobuf:
+            # ONNX Runtime's own exceptions derive from Exception alone, which the tools'
+            # ValueError handling (a message, no traceback) would not catch
+            raise ValueError(f'{model_file}: not an ONNX model (the file does not parse)') from None
         metadata = self.session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in metadata:
             raise ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
