@@ -101,6 +101,37 @@ def test_refine_tool_prints_ap_before_and_after(refiner, shared_data, tmp_path, 
     _check_refined_results(json.loads(out.read_text()), json.loads(results.read_text()))
 
 
+def test_refine_tool_scores_the_poses_it_writes(refiner, shared_data, tmp_path, capsys,
+                                               monkeypatch):
+    """The table's rows are the AP of the input and of the written file, checked where both are
+    far from 0: the refiner is replaced by one that moves every other pose's joints 4 px right
+    (an untrained refiner's poses score 0, which any wrong row would match too)."""
+    import refine_plugin.apis.posefix as posefix
+
+    def shift_every_other_pose(model, results, img_dir, **kwargs):
+        return [dict(r, keypoints=(np.reshape(r['keypoints'], (-1, 3)) + (4 * (i % 2), 0, 0))
+                     .ravel().tolist()) for i, r in enumerate(results)]
+
+    monkeypatch.setattr(posefix, 'refine_results', shift_every_other_pose)
+    checkpoint = tmp_path / 'refiner.pth'
+    save_checkpoint(dict(state_dict=refiner.state_dict(),
+                         meta=dict(dataset_meta=refiner.dataset_meta)), str(checkpoint))
+    results = shared_data / 'results' / 'example_coco_preds.json'
+    ann = shared_data / 'coco' / 'test_coco.json'
+    out = tmp_path / 'refined.json'
+    monkeypatch.setattr(sys, 'argv', [
+        'refine.py', CPU_CONFIG, str(checkpoint), '--results', str(results), '--img-dir',
+        str(shared_data / 'coco'), '--out', str(out), '--ann', str(ann)])
+    runpy.run_path(str(REPO / 'tools' / 'refine.py'), run_name='__main__')
+    rows = {line.split('|')[1].strip(): [float(x) for x in line.split('|')[2:6]]
+            for line in capsys.readouterr().out.splitlines()
+            if line.startswith(('| before', '| after'))}
+    before, after = pycocotools_stats(ann, str(results)), pycocotools_stats(ann, str(out))
+    np.testing.assert_allclose(rows['before'], np.take(before, [0, 1, 2, 5]), atol=5e-5)
+    np.testing.assert_allclose(rows['after'], np.take(after, [0, 1, 2, 5]), atol=5e-5)
+    assert 0.1 < rows['after'][0] < rows['before'][0] - 0.01
+
+
 def test_refine_tool_refuses_a_batch_size_below_one(shared_data, tmp_path, capsys):
     argv = ['refine.py', CPU_CONFIG, 'refiner.pth', '--results', 'r.json', '--img-dir',
             str(shared_data / 'coco'), '--out', str(tmp_path / 'o.json'), '--batch-size', '0']
