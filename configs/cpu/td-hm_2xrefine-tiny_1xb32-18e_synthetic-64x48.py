@@ -29,7 +29,7 @@ train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', rotate_factor=30., scale_factor=(0.8, 1.2)),
+    dict(type='RandomBBoxTransform', rotate_factor=10., scale_factor=(0.8, 1.2)),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='GenerateTarget', multilevel=True, encoder=codec),
     dict(type='PackPoseInputs')

@@ -48,7 +48,7 @@ train_pipeline = [
     pose_crop,
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', rotate_factor=30., scale_factor=(0.8, 1.2)),
+    dict(type='RandomBBoxTransform', rotate_factor=10., scale_factor=(0.8, 1.2)),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='WarpInputPose'),
     dict(type='GenerateTarget', multilevel=True, encoder=codec),
