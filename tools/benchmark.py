@@ -6,8 +6,8 @@ channels_last, inference_mode, frozen TorchScript; also in bfloat16 on CPUs with
 arithmetic), ONNX Runtime and ONNX Runtime on the static int8 quantization of the same export, each
 the median of ``--runs`` timed calls after warm-up (taken round-robin over all rows), with the peak
 resident memory a call added; GFLOPs and the achieved GFLOP/s against this machine's fp32 peak,
-measured by a large GEMM timed in the same rounds. Then the train data pipeline's samples/s against
-the first model's train step, and PoseFix's pose rendering time.
+measured by a large GEMM (in MKL and in oneDNN) timed in the same rounds. Then the train data
+pipeline's samples/s against the first model's train step, and PoseFix's pose rendering time.
 
 All models use random weights (timing does not depend on them) and one forward per person (no
 flip test, which doubles every path alike). Timings on a shared machine move with its load:
@@ -113,11 +113,29 @@ def median_seconds(call, runs, warmup):
 
 def gemm_call(size):
     """(row, call) of ``torch.mm`` on two size x size fp32 matrices: n^3 multiply-adds, so its
-    "achieved GFLOP/s" is the machine's fp32 peak under the same load as the models."""
+    "achieved GFLOP/s" is one measure of the machine's fp32 peak under the same load as the
+    models."""
     a, b = torch.randn(size, size), torch.randn(size, size)
     row = dict(model=f'torch.mm {size}x{size}', input='', path='fp32 GEMM', batch=1,
                gmacs=size**3 / 1e9)
     return row, lambda: torch.mm(a, b)
+
+
+def conv_gemm_call(channels=1024, size=64):
+    """(row, call) of a channels_last 1x1 conv, the same GEMM run by oneDNN, the library the
+    models' convs run on. Why both: ``torch.mm`` goes to MKL, which on AMD CPUs ran 1.6x slower
+    than oneDNN here (89 against 139-156 GFLOP/s, 2 threads of an AMD EPYC), so it alone
+    understated the peak and the fast paths showed up to 180% of it."""
+    conv = torch.nn.Conv2d(channels, channels, 1, bias=False).eval()
+    conv = conv.to(memory_format=torch.channels_last)
+    x = torch.randn(1, channels, size, size).contiguous(memory_format=torch.channels_last)
+    row = dict(model=f'1x1 conv {channels}->{channels} at {size}x{size}', input='',
+               path='fp32 GEMM', batch=1, gmacs=channels**2 * size**2 / 1e9)
+
+    def call():
+        with torch.inference_mode():
+            return conv(x)
+    return row, call
 
 
 def achieved_gflops(row):
@@ -287,7 +305,7 @@ def main():
     print(f'torch {torch.__version__}, onnxruntime {ort.__version__}, '
           f'{torch.get_num_threads()} threads, native bfloat16 arithmetic: '
           f'{native_bfloat16_cpu()} (without it there are no bf16 rows)')
-    calls, train_rates, input_sizes = [gemm_call(args.gemm_size)], None, []
+    calls, train_rates, input_sizes = [gemm_call(args.gemm_size), conv_gemm_call()], None, []
     with tempfile.TemporaryDirectory() as onnx_dir:
         calibration_data = generate_dataset(Path(onnx_dir, 'calibration'), num_train=4,
                                             num_val=1, seed=0)
@@ -305,12 +323,14 @@ def main():
                     model = init_model(load_cfg(config, input_size), None, device='cpu').eval()
                     calls += inference_calls(name, model, args.batch_sizes, Path(onnx_dir),
                                              calibration_data)
-        gemm, *rows = measure_round_robin(calls, args.runs, args.warmup)
+        gemm, conv_gemm, *rows = measure_round_robin(calls, args.runs, args.warmup)
+    gemms = (gemm, conv_gemm)
 
-    peak_gflops = achieved_gflops(gemm)
-    print(f'fp32 peak: {peak_gflops:.1f} GFLOP/s, measured as {gemm["model"]} (2n^3 flops), '
-          f'median of {args.runs} calls timed in the same rounds as the models, '
-          f'{torch.get_num_threads()} threads')
+    peak_gflops = max(achieved_gflops(gemm) for gemm in gemms)
+    print(f'fp32 peak: {peak_gflops:.1f} GFLOP/s, the faster of '
+          + ' and '.join(f'{gemm["model"]} ({achieved_gflops(gemm):.1f})' for gemm in gemms)
+          + f' (2 flops per multiply-add), median of {args.runs} calls timed in the same rounds '
+          f'as the models, {torch.get_num_threads()} threads')
     reference_rates = {(r['input'], r['batch']): r['persons_s'] for r in rows
                        if r['model'] == 'MMPose 4xMSPN-50' and r['path'] == 'eager MMPose'}
     print()
