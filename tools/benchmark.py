@@ -123,8 +123,8 @@ def gemm_call(size):
 
 def conv_gemm_call(channels=1024, size=64):
     """(row, call) of a channels_last 1x1 conv, the same GEMM run by oneDNN, the library the
-    models' convs run on. Why both: ``torch.mm`` goes to MKL, which on AMD CPUs ran 1.6x slower
-    than oneDNN here (89 against 139-156 GFLOP/s, 2 threads of an AMD EPYC), so it alone
+    models' convs run on. Why both: ``torch.mm`` goes to MKL, which on an AMD EPYC ran at less
+    than half oneDNN's rate (172.9 against 377.0 GFLOP/s, 2 threads, one run), so it alone
     understated the peak and the fast paths showed up to 180% of it."""
     conv = torch.nn.Conv2d(channels, channels, 1, bias=False).eval()
     conv = conv.to(memory_format=torch.channels_last)
