@@ -323,12 +323,13 @@ def main():
                     model = init_model(load_cfg(config, input_size), None, device='cpu').eval()
                     calls += inference_calls(name, model, args.batch_sizes, Path(onnx_dir),
                                              calibration_data)
-        gemm, conv_gemm, *rows = measure_round_robin(calls, args.runs, args.warmup)
-    gemms = (gemm, conv_gemm)
+        mkl_gemm, onednn_gemm, *rows = measure_round_robin(calls, args.runs, args.warmup)
+    peak_probes = (mkl_gemm, onednn_gemm)
 
-    peak_gflops = max(achieved_gflops(gemm) for gemm in gemms)
+    peak_gflops = max(achieved_gflops(probe) for probe in peak_probes)
     print(f'fp32 peak: {peak_gflops:.1f} GFLOP/s, the faster of '
-          + ' and '.join(f'{gemm["model"]} ({achieved_gflops(gemm):.1f})' for gemm in gemms)
+          + ' and '.join(f'{probe["model"]} ({achieved_gflops(probe):.1f})'
+                         for probe in peak_probes)
           + f' (2 flops per multiply-add), median of {args.runs} calls timed in the same rounds '
           f'as the models, {torch.get_num_threads()} threads')
     reference_rates = {(r['input'], r['batch']): r['persons_s'] for r in rows
