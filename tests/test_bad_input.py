@@ -350,11 +350,13 @@ def test_corrupt_annotation_file_of_the_deploy_tools_is_named(tmp_path):
 
 @pytest.mark.parametrize('model, message', [
     ('missing.onnx', 'no such ONNX model file'),
+    ('model_dir.onnx', 'is a directory, not an ONNX model file'),
     ('corrupt.onnx', 'not an ONNX model (the file does not parse)'),
 ])
 @pytest.mark.parametrize('tool', ['onnx_infer.py', 'quantize_onnx.py', 'evaluate_onnx.py'])
 def test_bad_onnx_model_file_is_named_by_the_deploy_tools(tmp_path, tool, model, message):
     (tmp_path / 'corrupt.onnx').write_bytes(b'not a protobuf')
+    (tmp_path / 'model_dir.onnx').mkdir()
     image = tmp_path / 'person.jpg'
     cv2.imwrite(str(image), np.zeros((64, 48, 3), np.uint8))
     model_file = str(tmp_path / model)

@@ -81,6 +81,8 @@ class OnnxPoseInferencer(TopdownHeatmapInferencer):
         # imported here: the plugin's configs import this package, and onnxruntime is only in
         # its 'deploy' extra
         import onnxruntime as ort
+        if os.path.isdir(model_file):
+            raise ValueError(f'{model_file}: is a directory, not an ONNX model file')
         if not os.path.isfile(model_file):
             raise ValueError(f'{model_file}: no such ONNX model file')
         try:
