@@ -27,7 +27,8 @@ def job(tmp_path_factory):
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / 'tools/main_job.py'), '--work-dir', str(work_dir),
          '--data-root', str(data_root), '--num-train', '6', '--num-val', '3', '--epochs', '1',
-         '--posefix-epochs', '1', '--workers', '0', '--num-vis', '2'],
+         '--posefix-epochs', '1', '--workers', '0', '--num-vis', '2',
+         '--cfg-options', 'default_hooks.logger.interval=1'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return work_dir, data_root, proc.stdout
@@ -47,7 +48,9 @@ def test_summary_json_and_markdown(job):
     assert summary['total_seconds'] == pytest.approx(sum(summary['phase_seconds'].values()),
                                                      abs=0.2)
     models = [row['model'] for row in summary['results']]
-    assert models[0] == 'td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48'
+    assert models[0] == ('td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48 '
+                         'default_hooks.logger.interval=1')
+    assert summary['cfg_options'] == {'default_hooks.logger.interval': 1}
     assert len(models) == 3 and models[-1].endswith('+ PoseFix')
     # CocoMetric and pycocotools score the same predictions file identically
     for metric in main_job.METRIC_NAMES:
@@ -93,6 +96,17 @@ def test_training_curves_read_only_this_run(job):
     work_dir, _, _ = job
     scalars = main_job.read_scalars(work_dir / 'pose_model')
     assert len([s for s in scalars if 'coco/AP' in s]) == 1
+
+
+def test_cfg_options_change_the_pose_config_but_not_the_jobs_own_settings(tmp_path):
+    options = {'model.backbone.spatial_attention': False, 'work_dir': 'elsewhere',
+               'train_dataloader.dataset.data_root': 'elsewhere/'}
+    cfg = main_job.load_config(main_job.POSE_CONFIG, tmp_path / 'data', tmp_path / 'work', None,
+                               None, 0, options)
+    assert cfg.model.backbone.spatial_attention is False
+    assert cfg.model.backbone.block == 'RefineBottleneck'
+    assert cfg.work_dir == str(tmp_path / 'work')
+    assert cfg.train_dataloader.dataset.data_root == str(tmp_path / 'data')
 
 
 def test_set_epochs_scales_the_schedule():

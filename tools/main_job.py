@@ -26,6 +26,7 @@ METRIC_NAMES = ('AP', 'AP .5', 'AP .75', 'AR')
 
 
 def parse_args():
+    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description='Generate data, train, evaluate, refine and '
                                      'visualise a pose model on this CPU.')
     parser.add_argument('--work-dir', default='work_dirs/main_job')
@@ -36,6 +37,9 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0, help='data and training seed')
     parser.add_argument('--config', default=str(POSE_CONFIG), help='pose model config')
     parser.add_argument('--epochs', type=int, help='override the pose config\'s epochs')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override settings of the pose config, as in tools/train.py, e.g. '
+                        'model.backbone.spatial_attention=False')
     parser.add_argument('--posefix-config', default=str(POSEFIX_CONFIG))
     parser.add_argument('--posefix-epochs', type=int,
                         help='override the PoseFix config\'s epochs')
@@ -110,10 +114,12 @@ def set_epochs(cfg, epochs):
             scheduler['milestones'] = [max(1, round(m * ratio)) for m in scheduler['milestones']]
 
 
-def load_config(path, data_root, work_dir, epochs, workers, seed):
-    """A config pointed at ``data_root`` and ``work_dir``, with the job's loader settings."""
+def load_config(path, data_root, work_dir, epochs, workers, seed, cfg_options=None):
+    """A config pointed at ``data_root`` and ``work_dir``, with the job's loader settings;
+    ``cfg_options`` are merged first, so the job's own settings stay in force."""
     from mmengine.config import Config
     cfg = Config.fromfile(path)
+    cfg.merge_from_dict(cfg_options or {})
     cfg.work_dir = str(work_dir)
     # MMEngine keeps one visualizer per name in the process: a second run under the same name
     # would log its scalars into the first run's scalars.json
@@ -129,6 +135,12 @@ def load_config(path, data_root, work_dir, epochs, workers, seed):
     for evaluator in ('val_evaluator', 'test_evaluator'):
         cfg[evaluator].ann_file = str(data_root / 'annotations/person_keypoints_val.json')
     return cfg
+
+
+def model_name(config, cfg_options):
+    """The summary's name of the pose model: its config, then any overridden settings."""
+    overrides = ''.join(f' {key}={value}' for key, value in cfg_options.items())
+    return osp.splitext(osp.basename(config))[0] + overrides
 
 
 def train(cfg):
@@ -290,12 +302,12 @@ def main():
 
     data_root = timer.run('data', ensure_data, args)
     cfg = load_config(args.config, data_root, work_dir / 'pose_model', args.epochs, args.workers,
-                      args.seed)
+                      args.seed, args.cfg_options)
     runner = timer.run('train', train, cfg)
     metrics, predictions = timer.run('evaluate', evaluate, runner, work_dir)
-    rows = [dict(model=osp.splitext(osp.basename(args.config))[0], **metrics)]
+    rows = [dict(model=model_name(args.config, args.cfg_options), **metrics)]
 
-    extra = dict(config=args.config, predictions=predictions)
+    extra = dict(config=args.config, cfg_options=args.cfg_options, predictions=predictions)
     if args.skip_posefix:
         log('posefix', 'skipped (--skip-posefix)')
     else:
