@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmpose.models.backbones.resnet import Bottleneck
 from torch import nn
 
-from refine_plugin.models.backbones import RefineBottleneck, RefineResNet
+from refine_plugin.models.backbones import MultiStageRefineNet, RefineBottleneck, RefineResNet
 from refine_plugin.models.backbones.refine_bottleneck import SpatialGateConv, SplitConv2d
 from refine_plugin.models.backbones.res2net_conversion import convert_timm_res2net
 
@@ -208,6 +208,7 @@ def test_split_conv_equals_a_plain_conv_and_traces_as_one(batch, channels, size)
 def test_spatial_gate_conv_equals_a_plain_conv(kernel_size, size):
     torch.manual_seed(0)
     gate = SpatialGateConv(32, kernel_size)
+    nn.init.normal_(gate.weight, std=0.05)
     nn.init.normal_(gate.bias)
     x = torch.randn(2, 32, *size, requires_grad=True)
     plain_x = x.detach().clone().requires_grad_(True)
@@ -223,6 +224,28 @@ def test_spatial_gate_conv_equals_a_plain_conv(kernel_size, size):
     torch.testing.assert_close(x.grad, plain_x.grad, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(weight_grad, gate.weight.grad, atol=1e-4, rtol=1e-5)
     assert list(gate.state_dict()) == ['weight', 'bias']
+
+
+@pytest.mark.parametrize('build', [
+    lambda: RefineResNet(depth=50),
+    lambda: MultiStageRefineNet(block='RefineBottleneck', num_stages=2, num_units=3,
+                                num_blocks=(1, 1, 1), unit_channels=32, base_channels=16),
+], ids=['RefineResNet', 'MultiStageRefineNet'])
+def test_default_init_leaves_every_spatial_gate_half_open(build):
+    """The backbones' Kaiming init_cfg also matches the gates as convs; a gate drawn that way
+    saturates (most values near 0 or 1, where no gradient passes)."""
+    torch.manual_seed(0)
+    net = build()
+    net.init_weights()
+    gates = [m for m in net.modules() if isinstance(m, SpatialGateConv)]
+    assert gates
+    for gate in gates:
+        values = torch.sigmoid(gate(torch.randn(2, gate.in_channels, 8, 6)))
+        torch.testing.assert_close(values, torch.full_like(values, 0.5))
+    # the rest of the convs did get the Kaiming init (std sqrt(2 / fan_out))
+    stem_conv = next(m for m in net.modules() if isinstance(m, nn.Conv2d))
+    fan_out = stem_conv.out_channels * stem_conv.kernel_size[0] * stem_conv.kernel_size[1]
+    assert stem_conv.weight.std().item() == pytest.approx((2 / fan_out) ** 0.5, rel=0.1)
 
 
 def test_bad_arguments_are_named():

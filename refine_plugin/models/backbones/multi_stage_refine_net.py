@@ -19,7 +19,7 @@ from mmpose.models.backbones.resnet import Bottleneck
 from mmpose.registry import MODELS
 
 from ..pretrained_init import is_pretrained
-from .refine_bottleneck import RefineBottleneck
+from .refine_bottleneck import RefineBottleneck, reset_spatial_gates
 from .res2net_conversion import to_multi_stage_encoder_layout
 
 ENCODER_BLOCKS = {'Bottleneck': Bottleneck, 'RefineBottleneck': RefineBottleneck}
@@ -200,6 +200,7 @@ class MultiStageRefineNet(BaseBackbone):
     def init_weights(self):
         if not is_pretrained(self.init_cfg):
             super().init_weights()
+            reset_spatial_gates(self)
             return
         # like MMPose's MSPN: the ImageNet classifier initialises the stem and every stage's
         # encoder; the decoders keep PyTorch's default init

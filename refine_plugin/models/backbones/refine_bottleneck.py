@@ -35,6 +35,18 @@ class SpatialGateConv(nn.Conv2d):
     def __init__(self, in_channels, kernel_size):
         super().__init__(in_channels, 1, kernel_size, padding=kernel_size // 2)
 
+    def reset_parameters(self):
+        """Zeros: the gate starts half open at every pixel (``sigmoid(0)``) and learns from there.
+
+        Why not a conv init: with one output channel, Kaiming's fan-out rule (MMPose's default for
+        convs) draws weights of std 0.47 over ``in_channels * k * k`` inputs, which saturates the
+        sigmoid: at init 80% of the main job model's gate values lay below 0.05 or above 0.95,
+        where its gradient vanishes, so each training seed froze a different random mask into the
+        residuals.
+        """
+        nn.init.zeros_(self.weight)
+        nn.init.zeros_(self.bias)
+
     def forward(self, x):
         kernel_size = self.kernel_size[0]
         # fold adds tap (i, j) of pixel p to p - (i, j) + padding: taps go in flipped order
@@ -45,6 +57,14 @@ class SpatialGateConv(nn.Conv2d):
         output_size = tuple(int(size) for size in x.shape[-2:])
         out = F.fold(cols, output_size, kernel_size=kernel_size, padding=self.padding[0])
         return out + self.bias.view(1, 1, 1, 1)
+
+
+def reset_spatial_gates(module: nn.Module) -> None:
+    """Give every ``SpatialGateConv`` below ``module`` its own init again, after an init_cfg whose
+    ``Conv2d`` rule matched it as a conv."""
+    for child in module.modules():
+        if isinstance(child, SpatialGateConv):
+            child.reset_parameters()
 
 
 class SplitConv2d(nn.Conv2d):

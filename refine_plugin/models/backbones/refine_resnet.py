@@ -6,7 +6,7 @@ from mmpose.models.backbones.resnet import ResLayer, ResNet
 from mmpose.registry import MODELS
 
 from ..pretrained_init import is_pretrained
-from .refine_bottleneck import RefineBottleneck
+from .refine_bottleneck import RefineBottleneck, reset_spatial_gates
 from .res2net_conversion import convert_timm_res2net, is_res2net_state_dict
 
 
@@ -59,6 +59,7 @@ class RefineResNet(ResNet):
                 for module in self.modules():
                     if isinstance(module, RefineBottleneck):
                         constant_init(module.norm3, 0)
+            reset_spatial_gates(self)
             return
         checkpoint = CheckpointLoader.load_checkpoint(self.init_cfg['checkpoint'],
                                                     map_location='cpu')
