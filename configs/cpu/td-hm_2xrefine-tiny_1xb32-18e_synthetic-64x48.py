@@ -25,9 +25,10 @@ codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(12, 16
               beta={{_base_.softmax_beta}}, unbiased=True, blur_kernel_size=5)
          for sigma in (1.5, 1.25, 1.0, 0.8)]
 # 1.5x the base's width (24 base channels, 48-channel decoder units): the model underfits, and the
-# wider encoder paid for its 20-30% longer training step. Measured (val AP after the 18 epochs,
-# training seeds 0 / 1, gates starting half open): 0.316 / 0.329 against 0.297 / 0.292 at the
-# base's 16 / 32; widening the decoder units alone (16 / 64, same step time) gave 0.301 (seed 0).
+# wider encoder paid for its longer training (519-557 s against 371-405 s for the 18 epochs on 2
+# cores). Measured (val AP after the 18 epochs, training seeds 0 / 1, gates starting half open):
+# 0.316 / 0.329 against 0.297 / 0.292 at the base's 16 / 32; widening the decoder units alone
+# (16 / 64, the same training time) gave 0.301 (seed 0).
 unit_channels = 48
 model = dict(backbone=dict(base_channels=24, unit_channels=unit_channels),
              head=dict(out_shape=(16, 12), unit_channels=unit_channels, decoder=codec[-1]))
