@@ -9,9 +9,10 @@
 # stayed at the all-zero prediction's value from epoch 3 to 12); and the augmentation is milder
 # (no half-body, rotation 10 degrees instead of 80): the generated people stand upright (lean and
 # side lean within 12 degrees), and a larger rotation spends the short schedule on poses that val
-# never shows. Measured with the main job's 64x48 config (18-epoch runs, val AP): 0.309 and 0.273
-# at rotate_factor 10 (training seeds 0 and 1), 0.267 and 0.278 at 30, 0.275 without rotation
-# (seed 0): 10 degrees is ahead on average, by less than the seeds' spread.
+# never shows. Measured with the main job's 64x48 config at 16 / 32 channels, its spatial gates
+# still drawn by the Kaiming init (18-epoch runs, val AP): 0.309 and 0.273 at rotate_factor 10
+# (training seeds 0 and 1), 0.267 and 0.278 at 30, 0.275 without rotation (seed 0): 10 degrees is
+# ahead on average, by less than the seeds' spread.
 _base_ = ['mmpose::_base_/default_runtime.py']
 custom_imports = dict(imports=['refine_plugin'], allow_failed_imports=False)
 
