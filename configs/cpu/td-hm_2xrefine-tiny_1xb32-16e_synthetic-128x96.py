@@ -57,8 +57,9 @@ model = dict(
               init_cfg=[dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', layer='BatchNorm2d', val=0.1)]),
     # the flipped crop's heatmap sits 0.75 px left of the original's (input pixel x -> W - 1 - x is
-    # heatmap x -> W/4 - 1/4 - x): shifting it by one pixel, as MMPose's MSRA configs do, leaves 0.25
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
+    # heatmap x -> W/4 - 1/4 - x): MMPose's one-pixel shift leaves 0.25, 'exact' shifts by 0.75
+    # (refine_plugin/models/heads/flip_alignment.py)
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap='exact'))
 
 dataset_type = 'CheckedCocoDataset'
 data_mode = 'topdown'

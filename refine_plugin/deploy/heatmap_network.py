@@ -11,6 +11,8 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
+from ..models.heads.flip_alignment import flip_back_heatmaps, flip_shift_pixels
+
 
 def final_heatmaps(head_output):
     """The heatmaps a head's ``predict`` decodes: the last tensor of (nested) stage outputs."""
@@ -27,17 +29,17 @@ class HeatmapNetwork(nn.Module):
         flip_indices: keypoint index of each keypoint's mirror; when given, every crop is also run
             mirrored and the mirrored heatmaps, flipped back, are averaged in (MMPose's
             ``flip_mode='heatmap'`` test-time augmentation).
-        shift_heatmap: shift the flipped-back heatmaps one pixel right, as MMPose's
-            ``test_cfg.shift_heatmap``.
+        flip_shift: pixels to move the flipped-back heatmaps right: 1 for MMPose's
+            ``test_cfg.shift_heatmap=True``, ``1 - w / W`` for ``'exact'`` (``flip_alignment``).
     """
 
     def __init__(self, pose_model: nn.Module, flip_indices: Optional[Sequence[int]] = None,
-                 shift_heatmap: bool = False):
+                 flip_shift: float = 0.):
         super().__init__()
         self.backbone = pose_model.backbone
         self.neck = pose_model.neck if getattr(pose_model, 'with_neck', False) else None
         self.head = pose_model.head
-        self.shift_heatmap = shift_heatmap
+        self.flip_shift = flip_shift
         if flip_indices is None:
             self.flip_indices = None
         else:
@@ -56,10 +58,7 @@ class HeatmapNetwork(nn.Module):
         # one pass over the crops and their mirrors keeps the batch large
         both = self.heatmaps(torch.cat([images, images.flip(-1)]))
         heatmaps, mirrored = both.chunk(2)
-        mirrored = mirrored.flip(-1).index_select(1, self.flip_indices)
-        if self.shift_heatmap:
-            mirrored = torch.cat([mirrored[..., :1], mirrored[..., :-1]], dim=-1)
-        return (heatmaps + mirrored) * 0.5
+        return (heatmaps + flip_back_heatmaps(mirrored, self.flip_indices, self.flip_shift)) * 0.5
 
     @classmethod
     def from_test_cfg(cls, pose_model: nn.Module, flip_indices: Sequence[int]):
@@ -71,4 +70,6 @@ class HeatmapNetwork(nn.Module):
         if flip_mode != 'heatmap':
             raise ValueError(f"flip_mode '{flip_mode}' is not supported for deployment; "
                              "use flip_mode='heatmap' or flip_test=False")
-        return cls(pose_model, flip_indices, test_cfg.get('shift_heatmap', False))
+        return cls(pose_model, flip_indices,
+                   flip_shift_pixels(test_cfg.get('shift_heatmap', False),
+                                     getattr(pose_model.head, 'decoder', None)))

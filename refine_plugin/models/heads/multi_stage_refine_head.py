@@ -1,6 +1,9 @@
 """MultiStageRefineHead: MMPose's MSPNHead with the coarse-to-fine supervision as its default."""
+from mmengine.structures import PixelData
 from mmpose.models.heads import MSPNHead
 from mmpose.registry import MODELS
+
+from .flip_alignment import flip_back_heatmaps, flip_shift_pixels
 
 
 def coarse_to_fine_levels(num_stages, num_units):
@@ -29,7 +32,8 @@ class MultiStageRefineHead(MSPNHead):
     ``level_indices`` and ``loss`` default to the coarse-to-fine scheme for any
     ``num_stages``/``num_units``, so a
     config only changes the numbers; the train pipeline must then produce ``num_units + 1`` target
-    levels (``GenerateTarget(multilevel=True, encoder=[...])``).
+    levels (``GenerateTarget(multilevel=True, encoder=[...])``). Its flip test also takes
+    ``test_cfg['shift_heatmap']='exact'``, the sub-pixel shift of ``flip_alignment``.
 
     Args:
         num_stages (int): Stages of the backbone. Default: 4.
@@ -54,3 +58,21 @@ class MultiStageRefineHead(MSPNHead):
             loss = coarse_to_fine_losses(num_stages, num_units)
         super().__init__(num_stages=num_stages, num_units=num_units,
                          level_indices=level_indices, loss=loss, **kwargs)
+
+    def predict(self, feats, batch_data_samples, test_cfg=None):
+        test_cfg = test_cfg or {}
+        if not (test_cfg.get('flip_test', False) and test_cfg.get('shift_heatmap') == 'exact'):
+            return super().predict(feats, batch_data_samples, test_cfg)
+        if test_cfg.get('flip_mode', 'heatmap') != 'heatmap':
+            raise ValueError("shift_heatmap='exact' needs flip_mode='heatmap', got "
+                             f"{test_cfg['flip_mode']!r}")
+        # MSPNHead.predict's flip test, with the flipped-back heatmaps moved by the sub-pixel shift
+        plain_feats, mirrored_feats = feats
+        mirrored = flip_back_heatmaps(self.forward(mirrored_feats)[-1],
+                                      batch_data_samples[0].metainfo['flip_indices'],
+                                      flip_shift_pixels('exact', self.decoder))
+        batch_heatmaps = (self.forward(plain_feats)[-1] + mirrored) * 0.5
+        preds = self.decode(batch_heatmaps)
+        if test_cfg.get('output_heatmaps', False):
+            return preds, [PixelData(heatmaps=heatmaps) for heatmaps in batch_heatmaps.detach()]
+        return preds
