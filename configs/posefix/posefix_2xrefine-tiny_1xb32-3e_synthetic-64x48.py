@@ -1,5 +1,5 @@
 # PoseFix for the main job (tools/main_job.py): the refiner is the main job's pose network
-# (../cpu/td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48.py) with 3 + 17 input channels, initialised
+# (../cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-64x48.py) with 3 + 17 input channels, initialised
 # from that trained pose model and fine-tuned on synthesized pose errors for a few epochs.
 # Why it departs from PoseFix's recipe (ResNet + DSNTHead, initialised from ImageNet; the
 # posefix_res18-c32 config is that recipe at CPU size): nothing pretrained can be downloaded here,
@@ -11,7 +11,7 @@
 # Train the pose model first and pass its checkpoint (tools/main_job.py does both):
 #   python tools/train.py THIS_CONFIG \
 #       --cfg-options model.init_cfg.checkpoint=work_dirs/main_job/pose_model/epoch_18.pth
-_base_ = ['../cpu/td-hm_2xrefine-tiny_1xb32-18e_synthetic-64x48.py',
+_base_ = ['../cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-64x48.py',
           './_base_/pose_error_probabilities.py', './_base_/posefix_meta_keys.py']
 
 train_cfg = dict(max_epochs=3, val_interval=3)
@@ -74,6 +74,8 @@ refine_pipeline = [
     dict(type='WarpInputPose'),
     dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
-train_dataloader = dict(dataset=dict(type=dataset_type, pipeline=train_pipeline))
+# batches of 32, as measured above (the pose config trains in batches of 16)
+train_dataloader = dict(batch_size=32, dataset=dict(type=dataset_type, pipeline=train_pipeline))
+auto_scale_lr = dict(base_batch_size=32)
 val_dataloader = dict(dataset=dict(type=dataset_type, pipeline=val_pipeline))
 test_dataloader = val_dataloader
