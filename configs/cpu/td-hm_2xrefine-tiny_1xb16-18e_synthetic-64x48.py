@@ -55,9 +55,9 @@ val_pipeline = [
 # against 0.075 s in-process; a training iteration 0.36 s against 0.24 s on 2 cores).
 # Batches of 16, not the base's 32: twice the steps for the underfitting model. They cost about a
 # fifth more time per sample on 2 cores (model step 5.4 against 4.2 ms), and pay more than spending
-# that time on epochs. Measured (val AP, exact flip shift, training seeds 0 / 1): 0.341 / 0.344 at
-# batch 16 (573 / 711 s of training) against 0.332 / 0.337 at 32 (519-557 s), and 0.334 at 32 for
-# 22 epochs (601 s, seed 0).
+# that time on epochs. Measured (val AP, exact flip shift, 5x5 DARK blur, training seeds 0 / 1):
+# 0.341 / 0.344 at batch 16 (573 / 711 s of training) against 0.332 / 0.337 at 32 (519-557 s), and
+# 0.334 at 32 for 22 epochs (601 s, seed 0).
 train_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,
                         dataset=dict(pipeline=train_pipeline))
 auto_scale_lr = dict(base_batch_size=16)
