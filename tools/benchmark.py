@@ -7,7 +7,8 @@ arithmetic), ONNX Runtime and ONNX Runtime on the static int8 quantization of th
 the median of ``--runs`` timed calls after warm-up (taken round-robin over all rows), with the peak
 resident memory a call added; GFLOPs and the achieved GFLOP/s against this machine's fp32 peak,
 measured by a large GEMM (in MKL and in oneDNN) timed in the same rounds. Then the train data
-pipeline's samples/s against the first model's train step, and PoseFix's pose rendering time.
+pipeline's samples/s against the first model's train step (with NCHW and with channels_last
+input batches), and PoseFix's pose rendering time.
 
 All models use random weights (timing does not depend on them) and one forward per person (no
 flip test, which doubles every path alike). Timings on a shared machine move with its load:
@@ -32,7 +33,7 @@ from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmpose.apis import init_model
-from mmpose.registry import DATASETS
+from mmpose.registry import DATASETS, MODELS
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
 from refine_plugin.datasets.synthetic import generate_dataset
@@ -232,7 +233,8 @@ def eager_forward(network, images):
 
 
 def pipeline_vs_train_step(cfg, model, args):
-    """samples/s of the config's train pipeline (one worker) and of a train step at batch B."""
+    """samples/s of the config's train pipeline (one worker) and of a train step at batch B, the
+    latter with NCHW and with channels_last input batches (timed alternately)."""
     with tempfile.TemporaryDirectory() as data_dir:
         data = generate_dataset(data_dir, num_train=4, num_val=1, seed=0)
         dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
@@ -247,17 +249,28 @@ def pipeline_vs_train_step(cfg, model, args):
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     batch = pseudo_collate(samples[:args.train_batch])
+    preprocessors = {
+        layout: MODELS.build(dict(cfg.model.data_preprocessor, type=preprocessor))
+        for layout, preprocessor in (('NCHW', 'PoseDataPreprocessor'),
+                                     ('channels_last', 'ChannelsLastPoseDataPreprocessor'))}
 
-    def train_step():
-        inputs = model.data_preprocessor(batch, training=True)
+    def train_step(preprocessor):
+        inputs = preprocessor(batch, training=True)
         losses = model(**inputs, mode='loss')
         optimizer.zero_grad()
         sum(v for k, v in losses.items() if 'loss' in k).backward()
         optimizer.step()
 
-    seconds = median_seconds(train_step, max(args.runs - 2, 3), warmup=1)
+    seconds = {layout: [] for layout in preprocessors}
+    for run in range(args.runs + 1):
+        for layout, preprocessor in preprocessors.items():
+            start = time.perf_counter()
+            train_step(preprocessor)
+            if run:  # the first round warms up
+                seconds[layout].append(time.perf_counter() - start)
     model.eval()
-    return pipeline_rate, args.train_batch / seconds
+    return pipeline_rate, {layout: args.train_batch / statistics.median(times)
+                           for layout, times in seconds.items()}
 
 
 def posefix_render_ms_per_person(input_size, num_persons=64, sigma=7.0):
@@ -344,11 +357,14 @@ def main():
           'pass 100%; check their accuracy with tools/deploy/evaluate_onnx.py and '
           'tools/deploy/evaluate_fast_path.py.')
     if train_rates:
-        name, pipeline_rate, step_rate = train_rates
+        name, pipeline_rate, step_rates = train_rates
         print(f'\ntrain data pipeline ({name}, one worker, generated images): '
               f'{pipeline_rate:.1f} samples/s; train step at batch {args.train_batch}: '
-              f'{step_rate:.2f} samples/s; workers needed to keep up: '
-              f'{max(1, int(np.ceil(step_rate / pipeline_rate)))}')
+              + ', '.join(f'{rate:.2f} samples/s with {layout} inputs'
+                          for layout, rate in step_rates.items())
+              + f' (channels_last/NCHW {step_rates["channels_last"] / step_rates["NCHW"]:.2f}x); '
+              f'workers needed to keep up: '
+              f'{max(1, int(np.ceil(max(step_rates.values()) / pipeline_rate)))}')
     print(f'PoseFix input-pose rendering at 256x192, 17 joints: '
           f'{posefix_render_ms_per_person((192, 256)):.3f} ms/person')
 

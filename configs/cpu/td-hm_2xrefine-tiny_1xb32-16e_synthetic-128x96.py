@@ -41,8 +41,11 @@ codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(24, 32
 
 model = dict(
     type='TopdownPoseEstimator',
-    data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+    # NHWC batches: oneDNN's convs run natively in that layout (1.18x the train steps per second
+    # of NCHW ones on the 64x48 config, 2 cores; the same numbers up to rounding)
+    data_preprocessor=dict(
+        type='ChannelsLastPoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
     backbone=dict(type='MultiStageRefineNet', block='RefineBottleneck', num_stages=num_stages,
                   num_units=num_units, num_blocks=(1, 1, 1), unit_channels=32,
                   base_channels=16),

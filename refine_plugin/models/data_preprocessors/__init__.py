@@ -1,0 +1,1 @@
+from .channels_last_pose_data_preprocessor import ChannelsLastPoseDataPreprocessor  # noqa: F401
