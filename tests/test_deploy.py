@@ -525,4 +525,5 @@ def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
     # one per fast path (fast PyTorch, its bfloat16, ONNX Runtime, its int8) and batch size of the
     # plugin model
     assert len(verdicts) == (num_paths - 1) * 2
-    assert 'samples/s' in out and 'ms/person' in out
+    assert 'samples/s with NCHW inputs' in out and 'samples/s with channels_last inputs' in out
+    assert 'ms/person' in out
