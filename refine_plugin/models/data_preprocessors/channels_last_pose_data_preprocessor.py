@@ -1,6 +1,6 @@
 """Hand the network its images in the channels_last (NHWC) memory format.
 
-oneDNN's CPU convolutions work natively on NHWC tensors; given NCHW ones, PyTorch reorders every
+oneDNN's CPU convolutions work natively on NHWC tensors; given NCHW ones, oneDNN reorders every
 conv's input and output, forward and backward. A conv whose input is channels_last returns
 channels_last, and BatchNorm, the activations and the blocks' gates keep the layout, so an NHWC
 batch makes the whole network run in NHWC. ``tools/benchmark.py`` times a train step with both
