@@ -261,16 +261,12 @@ def pipeline_vs_train_step(cfg, model, args):
         sum(v for k, v in losses.items() if 'loss' in k).backward()
         optimizer.step()
 
-    seconds = {layout: [] for layout in preprocessors}
-    for run in range(args.runs + 1):
-        for layout, preprocessor in preprocessors.items():
-            start = time.perf_counter()
-            train_step(preprocessor)
-            if run:  # the first round warms up
-                seconds[layout].append(time.perf_counter() - start)
+    calls = [(dict(layout=layout, batch=args.train_batch),
+              lambda preprocessor=preprocessor: train_step(preprocessor))
+             for layout, preprocessor in preprocessors.items()]
+    rows = measure_round_robin(calls, args.runs, warmup=1)
     model.eval()
-    return pipeline_rate, {layout: args.train_batch / statistics.median(times)
-                           for layout, times in seconds.items()}
+    return pipeline_rate, {row['layout']: row['persons_s'] for row in rows}
 
 
 def posefix_render_ms_per_person(input_size, num_persons=64, sigma=7.0):
