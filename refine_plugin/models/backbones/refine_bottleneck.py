@@ -56,7 +56,9 @@ class SpatialGateConv(nn.Conv2d):
         # graph is then specific to its input size, as a top-down pose model's is anyway
         output_size = tuple(int(size) for size in x.shape[-2:])
         out = F.fold(cols, output_size, kernel_size=kernel_size, padding=self.padding[0])
-        return out + self.bias.view(1, 1, 1, 1)
+        # in the taps' dtype, as nn.Conv2d's output is under autocast (the float32 bias would
+        # promote a bfloat16 gate, and with it the rest of the residual branch)
+        return out + self.bias.view(1, 1, 1, 1).to(out.dtype)
 
 
 def reset_spatial_gates(module: nn.Module) -> None:
