@@ -526,4 +526,5 @@ def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
     # plugin model
     assert len(verdicts) == (num_paths - 1) * 2
     assert 'samples/s with NCHW inputs' in out and 'samples/s with channels_last inputs' in out
+    assert ('under bfloat16 autocast' in out) == native_bfloat16_cpu()
     assert 'ms/person' in out

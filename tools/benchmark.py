@@ -8,7 +8,8 @@ the median of ``--runs`` timed calls after warm-up (taken round-robin over all r
 resident memory a call added; GFLOPs and the achieved GFLOP/s against this machine's fp32 peak,
 measured by a large GEMM (in MKL and in oneDNN) timed in the same rounds. Then the train data
 pipeline's samples/s against the first model's train step (with NCHW and with channels_last
-input batches), and PoseFix's pose rendering time.
+input batches, and under bfloat16 autocast on CPUs with native bfloat16), and PoseFix's pose
+rendering time.
 
 All models use random weights (timing does not depend on them) and one forward per person (no
 flip test, which doubles every path alike). Timings on a shared machine move with its load:
@@ -234,7 +235,8 @@ def eager_forward(network, images):
 
 def pipeline_vs_train_step(cfg, model, args):
     """samples/s of the config's train pipeline (one worker) and of a train step at batch B, the
-    latter with NCHW and with channels_last input batches (timed alternately)."""
+    latter with NCHW and with channels_last input batches, and on CPUs with native bfloat16 also
+    under bfloat16 autocast (``AutocastOptimWrapper``'s), timed alternately."""
     with tempfile.TemporaryDirectory() as data_dir:
         data = generate_dataset(data_dir, num_train=4, num_val=1, seed=0)
         dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
@@ -253,20 +255,26 @@ def pipeline_vs_train_step(cfg, model, args):
         layout: MODELS.build(dict(cfg.model.data_preprocessor, type=preprocessor))
         for layout, preprocessor in (('NCHW', 'PoseDataPreprocessor'),
                                      ('channels_last', 'ChannelsLastPoseDataPreprocessor'))}
+    variants = [('NCHW', False), ('channels_last', False)]
+    if native_bfloat16_cpu():
+        variants.append(('channels_last', True))
 
-    def train_step(preprocessor):
-        inputs = preprocessor(batch, training=True)
-        losses = model(**inputs, mode='loss')
+    def train_step(preprocessor, autocast):
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=autocast):
+            inputs = preprocessor(batch, training=True)
+            losses = model(**inputs, mode='loss')
         optimizer.zero_grad()
         sum(v for k, v in losses.items() if 'loss' in k).backward()
         optimizer.step()
 
-    calls = [(dict(layout=layout, batch=args.train_batch),
-              lambda preprocessor=preprocessor: train_step(preprocessor))
-             for layout, preprocessor in preprocessors.items()]
+    calls = [(dict(variant=f'{layout} inputs' + (' under bfloat16 autocast' if autocast else ''),
+                   batch=args.train_batch),
+              lambda preprocessor=preprocessors[layout], autocast=autocast:
+                  train_step(preprocessor, autocast))
+             for layout, autocast in variants]
     rows = measure_round_robin(calls, args.runs, warmup=1)
     model.eval()
-    return pipeline_rate, {row['layout']: row['persons_s'] for row in rows}
+    return pipeline_rate, {row['variant']: row['persons_s'] for row in rows}
 
 
 def posefix_render_ms_per_person(input_size, num_persons=64, sigma=7.0):
@@ -356,9 +364,10 @@ def main():
         name, pipeline_rate, step_rates = train_rates
         print(f'\ntrain data pipeline ({name}, one worker, generated images): '
               f'{pipeline_rate:.1f} samples/s; train step at batch {args.train_batch}: '
-              + ', '.join(f'{rate:.2f} samples/s with {layout} inputs'
-                          for layout, rate in step_rates.items())
-              + f' (channels_last/NCHW {step_rates["channels_last"] / step_rates["NCHW"]:.2f}x); '
+              + ', '.join(f'{rate:.2f} samples/s with {variant}'
+                          f' ({rate / step_rates["NCHW inputs"]:.2f}x NCHW\'s)'
+                          for variant, rate in step_rates.items())
+              + '; '
               f'workers needed to keep up: '
               f'{max(1, int(np.ceil(max(step_rates.values()) / pipeline_rate)))}')
     print(f'PoseFix input-pose rendering at 256x192, 17 joints: '
