@@ -13,7 +13,7 @@ from mmpose.registry import DATASETS, MODELS
 import refine_plugin  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / 'configs/cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-64x48.py'
+CONFIG = REPO / 'configs/cpu/td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py'
 
 
 def train_batch(cfg, data, batch_size=4):

@@ -54,7 +54,7 @@ def test_shift_heatmap_must_be_a_bool_or_exact():
 
 
 def test_head_flip_test_and_deployed_network_agree_on_the_exact_shift():
-    cfg = Config.fromfile(REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-64x48.py')
+    cfg = Config.fromfile(REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py')
     assert cfg.model.test_cfg.shift_heatmap == 'exact'
     torch.manual_seed(0)
     model = init_model(cfg, None, device='cpu')

@@ -93,7 +93,7 @@ sys.modules['onnx'] = sys.modules['onnxruntime'] = None  # as if not installed
 import torch
 from mmpose.apis import init_model
 import refine_plugin
-model = init_model('configs/cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-64x48.py', None,
+model = init_model('configs/cpu/td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py', None,
                    device='cpu')
 heatmaps = model(torch.zeros(1, 3, 64, 48), None, mode='tensor')  # one map per unit and stage
 print(tuple(heatmaps[-1].shape))

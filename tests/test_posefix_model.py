@@ -18,7 +18,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
 CPU_CONFIG = CONFIGS / 'posefix' / 'posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
 # the main job's refiner and the pose model it starts from
 MAIN_JOB_CONFIG = CONFIGS / 'posefix' / 'posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py'
-MAIN_JOB_POSE_CONFIG = CONFIGS / 'cpu' / 'td-hm_2xrefine-tiny_1xb16-18e_synthetic-64x48.py'
+MAIN_JOB_POSE_CONFIG = CONFIGS / 'cpu' / 'td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py'
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 register_all_modules()

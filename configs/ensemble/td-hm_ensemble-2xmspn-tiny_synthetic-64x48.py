@@ -7,8 +7,8 @@
 _base_ = ['./td-hm_ensemble-refine-tiny-mspn-tiny_synthetic-64x48.py']
 
 model = dict(members=[
-    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb16-18e_synthetic-64x48.py',
-         checkpoint='work_dirs/main_job_resnet/pose_model/epoch_18.pth'),
-    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb16-18e_synthetic-64x48.py',
-         checkpoint='work_dirs/main_job_resnet_seed1/pose_model/epoch_18.pth'),
+    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb16-22e_synthetic-64x48.py',
+         checkpoint='work_dirs/main_job_resnet/pose_model/epoch_22.pth'),
+    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb16-22e_synthetic-64x48.py',
+         checkpoint='work_dirs/main_job_resnet_seed1/pose_model/epoch_22.pth'),
 ])

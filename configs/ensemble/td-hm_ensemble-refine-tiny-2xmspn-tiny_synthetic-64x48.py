@@ -7,7 +7,7 @@
 _base_ = ['./td-hm_ensemble-2xmspn-tiny_synthetic-64x48.py']
 
 model = dict(members=[
-    dict(config='configs/cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-64x48.py',
-         checkpoint='work_dirs/main_job/pose_model/epoch_18.pth'),
+    dict(config='configs/cpu/td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py',
+         checkpoint='work_dirs/main_job/pose_model/epoch_22.pth'),
     *_base_.model.members,
 ])
