@@ -33,6 +33,7 @@ import torch
 from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.optim import build_optim_wrapper
 from mmpose.apis import init_model
 from mmpose.registry import DATASETS, MODELS
 
@@ -236,7 +237,7 @@ def eager_forward(network, images):
 def pipeline_vs_train_step(cfg, model, args):
     """samples/s of the config's train pipeline (one worker) and of a train step at batch B, the
     latter with NCHW and with channels_last input batches, and on CPUs with native bfloat16 also
-    under bfloat16 autocast (``AutocastOptimWrapper``'s), timed alternately."""
+    under ``AutocastOptimWrapper``, timed alternately."""
     with tempfile.TemporaryDirectory() as data_dir:
         data = generate_dataset(data_dir, num_train=4, num_val=1, seed=0)
         dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
@@ -249,29 +250,32 @@ def pipeline_vs_train_step(cfg, model, args):
         pipeline_rate = num_samples / (time.perf_counter() - start)
 
     model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     batch = pseudo_collate(samples[:args.train_batch])
     preprocessors = {
         layout: MODELS.build(dict(cfg.model.data_preprocessor, type=preprocessor))
         for layout, preprocessor in (('NCHW', 'PoseDataPreprocessor'),
                                      ('channels_last', 'ChannelsLastPoseDataPreprocessor'))}
-    variants = [('NCHW', False), ('channels_last', False)]
+    variants = [('NCHW inputs', 'NCHW', 'OptimWrapper'),
+                ('channels_last inputs', 'channels_last', 'OptimWrapper')]
     if native_bfloat16_cpu():
-        variants.append(('channels_last', True))
+        variants.append(('channels_last inputs under bfloat16 autocast', 'channels_last',
+                         'AutocastOptimWrapper'))
 
-    def train_step(preprocessor, autocast):
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=autocast):
+    def train_step(preprocessor, optim_wrapper):
+        # BaseModel.train_step, with the variant's preprocessor in place of the model's
+        with optim_wrapper.optim_context(model):
             inputs = preprocessor(batch, training=True)
             losses = model(**inputs, mode='loss')
-        optimizer.zero_grad()
-        sum(v for k, v in losses.items() if 'loss' in k).backward()
-        optimizer.step()
+        optim_wrapper.update_params(model.parse_losses(losses)[0])
 
-    calls = [(dict(variant=f'{layout} inputs' + (' under bfloat16 autocast' if autocast else ''),
-                   batch=args.train_batch),
-              lambda preprocessor=preprocessors[layout], autocast=autocast:
-                  train_step(preprocessor, autocast))
-             for layout, autocast in variants]
+    optim_wrappers = {
+        wrapper_type: build_optim_wrapper(
+            model, dict(type=wrapper_type, optimizer=dict(type='Adam', lr=1e-4)))
+        for _, _, wrapper_type in variants}
+    calls = [(dict(variant=variant, batch=args.train_batch),
+              lambda preprocessor=preprocessors[layout], optim_wrapper=optim_wrappers[wrapper_type]:
+                  train_step(preprocessor, optim_wrapper))
+             for variant, layout, wrapper_type in variants]
     rows = measure_round_robin(calls, args.runs, warmup=1)
     model.eval()
     return pipeline_rate, {row['variant']: row['persons_s'] for row in rows}
