@@ -3,7 +3,7 @@
 MMEngine's ``AmpOptimWrapper`` refuses to start without a GPU, NPU, MLU or MUSA, and brings a loss
 scaler that bfloat16 does not need (it has float32's exponent range). On a CPU with bfloat16
 arithmetic of its own (AMX or AVX512-BF16) oneDNN's bfloat16 convolutions make the CPU configs'
-train step 1.1-1.3x faster; on other CPUs bfloat16 is emulated, slower than float32, so there this
+train step up to 1.3x faster; on other CPUs bfloat16 is emulated, slower than float32, so there this
 wrapper trains in float32.
 """
 from contextlib import contextmanager, nullcontext
