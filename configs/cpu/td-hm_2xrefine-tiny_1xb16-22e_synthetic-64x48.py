@@ -10,8 +10,8 @@ _base_ = ['./td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py']
 
 # 22 epochs under bfloat16 autocast (AutocastOptimWrapper; on CPUs with native bfloat16, AMX or
 # AVX512-BF16, and in float32 elsewhere) take about the time 18 float32 epochs took: a train step
-# runs up to 1.3x faster. Measured (val AP, training seeds 0 / 1 / 2 / 3): 0.365 / 0.368 / 0.369 /
-# 0.360 against 0.324 / 0.362 / 0.345 / 0.355 for the 18 float32 epochs.
+# runs up to 1.3x faster. Measured (val AP, training seeds 0 / 1 / 2 / 3, finest sigma 0.6): 0.365 /
+# 0.368 / 0.369 / 0.360 against 0.324 / 0.362 / 0.345 / 0.355 for the 18 float32 epochs.
 train_cfg = dict(max_epochs=22, val_interval=7)
 # The model underfits (train AP 0.247 against val 0.233 at lr 2e-3), so a larger step pays. Measured
 # (one 18-epoch run each, val AP, with the blocks' earlier 7x7 spatial gate): 0.233 at lr 2e-3, 0.264
