@@ -196,7 +196,9 @@ def random_heatmaps(codec, num_keypoints=17, seed=0):
     dict(type='MegviiHeatmap', input_size=(96, 128), heatmap_size=(24, 32), kernel_size=5),
     dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2, beta=10.),
     dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.1, beta=10.,
-         unbiased=True, blur_kernel_size=5),
+         refinement='dark', blur_kernel_size=5),
+    dict(type='SoftmaxHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.1, beta=10.,
+         refinement='quarter'),
 ])
 def test_numpy_decoders_match_mmpose_codecs(codec):
     encoder, heatmaps = random_heatmaps(codec)

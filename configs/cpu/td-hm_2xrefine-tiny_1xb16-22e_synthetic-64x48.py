@@ -2,7 +2,7 @@
 # size and 1.5x the width, on twice the generated images (tools/main_job.py generates 1600).
 # Why 64x48: on 2 cores the job's minutes buy iterations, and a 64x48 crop trains 2.7x faster
 # (model step 0.13 against 0.34 s per batch of 32, both at the base's width); a heatmap pixel is
-# then 4 input pixels, about 8% of a person's height, which DARK decoding refines well below OKS's
+# then 4 input pixels, about 8% of a person's height, which sub-pixel decoding refines well below OKS's
 # tolerance. Measured (one run each, raw softmax scores): val AP 0.058 after 5 minutes of training
 # at 64x48 (4 epochs of 2400 images) against 0.013 after 6 minutes at 128x96 (8 epochs of 800
 # images).
@@ -28,11 +28,12 @@ input_size = (48, 64)
 # target) to sigma 0.45: the model's error is sub-pixel imprecision, and a sharper target asks for a
 # sharper peak. Measured (val AP, training seeds 0 / 1 / 2 / 3): 0.378 / 0.374 / 0.376 / 0.361
 # against 0.365 / 0.368 / 0.369 / 0.360 at sigma 0.6 (every seed gains, the mean by 0.007), which
-# had scored 0.361 / 0.366 against 0.344 / 0.346 at 0.8 (seeds 0 / 1, 18 float32 epochs). DARK's
-# blur narrowed too: re-decoding the val heatmaps of four trained models (this config at batch 32
-# and 16, seeds 0 and 1, sigma 0.8), a 3x3 blur gave 0.002-0.005 more AP than 5x5 on each.
+# had scored 0.361 / 0.366 against 0.344 / 0.346 at 0.8 (seeds 0 / 1, 18 float32 epochs). These AP
+# numbers, and the others of this file, were decoded with DARK (3x3 blur); SoftmaxHeatmap's default
+# quadratic refinement decodes the same four sigma-0.45 models to 0.411 / 0.405 / 0.407 / 0.393
+# (re-decoding their val heatmaps; the sigma-0.35 model 0.400).
 codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(12, 16), sigma=sigma,
-              beta={{_base_.softmax_beta}}, unbiased=True, blur_kernel_size=3)
+              beta={{_base_.softmax_beta}})
          for sigma in (1.5, 1.25, 1.0, 0.45)]
 # 1.5x the base's width (24 base channels, 48-channel decoder units): the model underfits, and the
 # wider encoder paid for its longer training (519-557 s against 371-405 s for the 18 epochs on 2

@@ -32,11 +32,10 @@ num_stages, num_units = 2, 3
 input_size = (96, 128)
 # Coarse-to-fine Gaussians as MSPN's, centred at the sub-pixel keypoint. The cross-entropy
 # normalises each target map, so the peak value does not matter; SoftmaxHeatmap decodes the logits
-# through the same softmax, refined by DARK (a 5x5 blur suits these 32x24 maps: on ideal logits it
-# decodes to 0.02 input px where the quarter-pixel rule is off by 0.9 px on average).
+# through the same softmax, its argmax refined by a Newton step on the logits around it.
 softmax_beta = 10.
 codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(24, 32), sigma=sigma,
-              beta=softmax_beta, unbiased=True, blur_kernel_size=5)
+              beta=softmax_beta)
          for sigma in (2.0, 1.7, 1.4, 1.1)]
 
 model = dict(

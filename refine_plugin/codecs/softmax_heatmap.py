@@ -9,6 +9,11 @@ as the keypoint score the peak probability over that of the training target (1 f
 network is as sure of as its target), so that scores sit on MMPose's heatmap scale, where
 CocoMetric's ``keypoint_score_thr`` (0.2) means what it does for other heatmap models.
 
+The argmax is refined by one Newton step on the logits' 3x3 window around it (the log of the
+softmax is ``beta`` times the logits minus a constant per map). MMPose's DARK reads the blurred
+map two pixels either side of the peak, and skips peaks within two pixels of the edge: on the sharp
+targets and small maps of the CPU configs (sigma 0.45 at 16x12) that cost 0.031-0.033 AP.
+
 Its targets are Gaussians centred at the keypoint's sub-pixel position for every ``sigma``. MMPose's
 ``MSRAHeatmap`` (``unbiased=False``) cuts a ``2 * 3 * sigma + 1`` patch by integer truncation, which
 centres the Gaussian one pixel up and left of the keypoint whenever ``3 * sigma`` is not an integer
@@ -19,8 +24,9 @@ import numpy as np
 from mmpose.codecs import MSRAHeatmap
 from mmpose.registry import KEYPOINT_CODECS
 
-# the ONNX Runtime decoders (numpy only) own the softmax so that both decode alike
-from ..deploy.ort_pose.decode import ideal_softmax_peak, spatial_softmax
+# the ONNX Runtime decoders (numpy only) own the softmax and the quadratic refinement, so that
+# both decode alike; DARK and the quarter-pixel rule stay MMPose's own
+from ..deploy.ort_pose.decode import decode_softmax, ideal_softmax_peak, spatial_softmax
 
 
 def gaussian_heatmaps(heatmap_size, keypoints, keypoints_visible, sigma):
@@ -66,16 +72,24 @@ class SoftmaxHeatmap(MSRAHeatmap):
         heatmap_size (tuple): Heatmap size (W, H).
         sigma (float): Sigma of the Gaussian targets (the loss normalises them).
         beta (float): The loss's factor of the logits before the softmax. Default: 1.0.
-        unbiased (bool): DARK refinement of the decoded peaks (the targets are sub-pixel
-            either way). Default: False.
+        refinement (str): How the argmax is refined to a sub-pixel location: ``'quadratic'``, a
+            Newton step on the logits' 3x3 window (``quadratic_refine``); ``'dark'``, MMPose's
+            DARK on the blurred softmax (``MSRAHeatmap(unbiased=True)``); ``'quarter'``, MMPose's
+            quarter pixel towards the higher neighbour. Default: ``'quadratic'``, which decoded
+            the main job's models 0.031-0.033 AP better than DARK with a 3x3 blur.
         blur_kernel_size (int): DARK's Gaussian blur kernel. Default: 11.
     """
 
-    def __init__(self, input_size, heatmap_size, sigma, beta=1.0, unbiased=False,
+    REFINEMENTS = ('quadratic', 'dark', 'quarter')
+
+    def __init__(self, input_size, heatmap_size, sigma, beta=1.0, refinement='quadratic',
                  blur_kernel_size=11):
-        super().__init__(input_size, heatmap_size, sigma, unbiased=unbiased,
+        if refinement not in self.REFINEMENTS:
+            raise ValueError(f"refinement must be one of {self.REFINEMENTS}, got '{refinement}'")
+        super().__init__(input_size, heatmap_size, sigma, unbiased=refinement == 'dark',
                          blur_kernel_size=blur_kernel_size)
         self.beta = beta
+        self.refinement = refinement
 
     def encode(self, keypoints: np.ndarray, keypoints_visible: np.ndarray = None) -> dict:
         if keypoints.shape[0] != 1:
@@ -86,5 +100,8 @@ class SoftmaxHeatmap(MSRAHeatmap):
             self.heatmap_size, keypoints[0] / self.scale_factor, keypoints_visible, self.sigma)))
 
     def decode(self, encoded: np.ndarray):
+        if self.refinement == 'quadratic':
+            locations, scores = decode_softmax(encoded, self.beta, self.sigma)
+            return locations[None] * self.scale_factor, scores[None]
         keypoints, scores = super().decode(spatial_softmax(encoded, self.beta))
         return keypoints, scores / ideal_softmax_peak(self.sigma)

@@ -44,7 +44,7 @@ class Float32Conv(nn.Module):
 def keep_heatmap_convs_float32(network: nn.Module, num_keypoints: int) -> None:
     """Put every conv to ``num_keypoints`` channels (the heatmap predictors) back in float32.
 
-    Why: the decoders read sub-pixel positions off the heatmaps (DARK from the log-heatmap's
+    Why: the decoders read sub-pixel positions off the heatmaps (from the log-heatmap's
     derivatives), and bfloat16's 8-bit mantissa on the heatmaps alone moved the main job's
     keypoints a median 0.16 px (95th percentile 0.77 px) from float32's. These convs are a tiny
     share of the work.
