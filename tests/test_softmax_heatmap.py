@@ -79,8 +79,8 @@ def test_refinement_keeps_edge_and_flat_peaks_on_their_pixel():
     codec = KEYPOINT_CODECS.build(dict(CODEC, input_size=(48, 64), heatmap_size=(12, 16)))
     logits = np.zeros((2, 16, 12), np.float32)
     logits[0, 0, 5] = 1.  # a peak on the top row: no window around it
-    logits[1, 7, 5] = 1.  # a peak on a plateau that rises again (a saddle, not concave)
-    logits[1, 7, 3] = logits[1, 7, 7] = 0.9
+    # a peak on a diagonal ridge between deep troughs: the 3x3 quadratic is a saddle there
+    logits[1, 6:9, 4:7] = [[0.99, 0.9, -10.], [0.9, 1., 0.95], [-10., 0.9, 0.99]]
     keypoints, _ = codec.decode(logits)
     np.testing.assert_array_equal(keypoints[0], [[20., 0.], [20., 28.]])
 
