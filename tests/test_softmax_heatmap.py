@@ -75,7 +75,7 @@ def test_sharp_peaks_near_the_edge_decode_to_the_keypoints():
     assert dark_error[0, :8].max() > 0.5 and dark_error[0, 8:].max() > 0.1
 
 
-def test_refinement_keeps_edge_and_flat_peaks_on_their_pixel():
+def test_refinement_keeps_edge_and_saddle_peaks_on_their_pixel():
     codec = KEYPOINT_CODECS.build(dict(CODEC, input_size=(48, 64), heatmap_size=(12, 16)))
     logits = np.zeros((2, 16, 12), np.float32)
     logits[0, 0, 5] = 1.  # a peak on the top row: no window around it

@@ -2,10 +2,10 @@
 # size and 1.5x the width, on twice the generated images (tools/main_job.py generates 1600).
 # Why 64x48: on 2 cores the job's minutes buy iterations, and a 64x48 crop trains 2.7x faster
 # (model step 0.13 against 0.34 s per batch of 32, both at the base's width); a heatmap pixel is
-# then 4 input pixels, about 8% of a person's height, which sub-pixel decoding refines well below OKS's
-# tolerance. Measured (one run each, raw softmax scores): val AP 0.058 after 5 minutes of training
-# at 64x48 (4 epochs of 2400 images) against 0.013 after 6 minutes at 128x96 (8 epochs of 800
-# images).
+# then 4 input pixels, about 8% of a person's height, which sub-pixel decoding refines well below
+# OKS's tolerance. Measured (one run each, raw softmax scores): val AP 0.058 after 5 minutes of
+# training at 64x48 (4 epochs of 2400 images) against 0.013 after 6 minutes at 128x96 (8 epochs of
+# 800 images).
 _base_ = ['./td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py']
 
 # 22 epochs under bfloat16 autocast (AutocastOptimWrapper; on CPUs with native bfloat16, AMX or

@@ -2,7 +2,8 @@
 
 Each follows the MMPose 1.x codec of the same name (``MSRAHeatmap`` with and without
 ``unbiased``, ``MegviiHeatmap``, and the plugin's ``SoftmaxHeatmap``) so ONNX Runtime users get
-the keypoints ``model.test_step`` gives. Keypoints come out in model-input pixels; ``OnnxPoseInferencer`` maps them to the image.
+the keypoints ``model.test_step`` gives. Keypoints come out in model-input pixels;
+``OnnxPoseInferencer`` maps them to the image.
 """
 import cv2
 import numpy as np
