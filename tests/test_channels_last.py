@@ -101,8 +101,8 @@ def test_same_heatmaps(models):
         with torch.no_grad():
             data = model.data_preprocessor(copy.deepcopy(batch), False)
             heatmaps.append(model(**data, mode='tensor'))
-    # every unit's heatmaps; decoded keypoints are no test here, since the sub-pixel refinement's second derivatives of
-    # an untrained model's flat maps magnify rounding to a tenth of a pixel
+    # every unit's heatmaps; decoded keypoints are no test here, since the sub-pixel refinement's
+    # second derivatives of an untrained model's flat maps magnify rounding to a tenth of a pixel
     assert len(heatmaps[1]) == len(heatmaps[0]) > 1
     for result, reference in zip(*heatmaps):
         torch.testing.assert_close(result, reference, rtol=0, atol=1e-5 * reference.abs().max())
