@@ -133,13 +133,15 @@ def test_in_graph_flip_matches_mmpose_flip_heatmaps():
         torch.testing.assert_close(network(images), expected, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize('name', ['mmpose_mspn', 'plugin_refine'])
-def test_fast_path_matches_eager(name):
+@pytest.mark.parametrize('name,compiler', [('mmpose_mspn', 'torchscript'),
+                                           ('plugin_refine', 'torchscript'),
+                                           ('plugin_refine', 'inductor')])
+def test_fast_path_matches_eager(name, compiler):
     model = build_model(name)
     images = crops_for(model, batch_size=3)
     with torch.no_grad():
         expected = HeatmapNetwork.from_test_cfg(model, model.dataset_meta['flip_indices'])(images)
-    fast = FastHeatmapNetwork(model)(images)
+    fast = FastHeatmapNetwork(model, compiler=compiler)(images)
     torch.testing.assert_close(fast, expected, atol=1e-4, rtol=1e-4)
 
 
@@ -163,7 +165,7 @@ def test_bfloat16_fast_path_follows_float32(name):
           f'min {correlation.min():.5f}')
     assert correlation.min() > 0.99
     # only the heatmap predictors, whose outputs are decoded to sub-pixel positions, stay float32
-    network = FastHeatmapNetwork(model, freeze=False, dtype=torch.bfloat16).network
+    network = FastHeatmapNetwork(model, compiler=None, dtype=torch.bfloat16).network
     dtypes = {}
     for conv in network.modules():
         if isinstance(conv, torch.nn.Conv2d):
@@ -171,9 +173,11 @@ def test_bfloat16_fast_path_follows_float32(name):
     assert dtypes == {True: {torch.float32}, False: {torch.bfloat16}}
 
 
-def test_fast_path_refuses_other_dtypes():
+def test_fast_path_refuses_other_dtypes_and_compilers():
     with pytest.raises(ValueError, match='float16'):
         FastHeatmapNetwork(build_model('plugin_refine'), dtype=torch.float16)
+    with pytest.raises(ValueError, match="'tensorrt'"):
+        FastHeatmapNetwork(build_model('plugin_refine'), compiler='tensorrt')
 
 
 def random_heatmaps(codec, num_keypoints=17, seed=0):

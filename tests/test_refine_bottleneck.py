@@ -204,6 +204,21 @@ def test_split_conv_equals_a_plain_conv_and_traces_as_one(batch, channels, size)
     assert 'mkldnn_convolution' not in str(traced.graph)
 
 
+def test_refine_block_compiles_as_one_graph():
+    """``torch.compile`` (MMEngine's ``compile=True``, the fast path's inductor) must trace the
+    whole block: the split convs' oneDNN dispatch once broke the graph at every float32 block
+    and then failed on the compiler's fake tensors."""
+    torch.manual_seed(0)
+    block = randomize_norms(RefineBottleneck(64, 64, scales=4, base_width=26,
+                                             spatial_attention=True, channel_attention=True))
+    block.eval()
+    x = torch.randn(1, 64, 12, 9)
+    torch._dynamo.reset()
+    compiled = torch.compile(block, fullgraph=True, backend='eager')
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(x), block(x))
+
+
 @pytest.mark.parametrize('kernel_size,size', [(7, (16, 12)), (3, (5, 9)), (7, (3, 2))])
 def test_spatial_gate_conv_equals_a_plain_conv(kernel_size, size):
     torch.manual_seed(0)

@@ -2,14 +2,14 @@
 
 For each model (the given configs, then MMPose's 4xMSPN-50 and SimpleBaseline ResNet-50 at the
 same input size): persons/s at each batch size for eager MMPose, the fast PyTorch path (BN folded,
-channels_last, inference_mode, frozen TorchScript; also in bfloat16 on CPUs with native bfloat16
-arithmetic), ONNX Runtime and ONNX Runtime on the static int8 quantization of the same export, each
-the median of ``--runs`` timed calls after warm-up (taken round-robin over all rows), with the peak
-resident memory a call added; GFLOPs and the achieved GFLOP/s against this machine's fp32 peak,
-measured by a large GEMM (in MKL and in oneDNN) timed in the same rounds. Then the train data
-pipeline's samples/s against the first model's train step (with NCHW and with channels_last
-input batches, and under bfloat16 autocast on CPUs with native bfloat16), and PoseFix's pose
-rendering time.
+channels_last, inference_mode, frozen TorchScript; with ``--inductor`` also compiled by
+TorchInductor; each also in bfloat16 on CPUs with native bfloat16 arithmetic), ONNX Runtime and
+ONNX Runtime on the static int8 quantization of the same export, each the median of ``--runs``
+timed calls after warm-up (taken round-robin over all rows), with the peak resident memory a call
+added; GFLOPs and the achieved GFLOP/s against this machine's fp32 peak, measured by a large GEMM
+(in MKL and in oneDNN) timed in the same rounds. Then the train data pipeline's samples/s against
+the first model's train step (with NCHW and with channels_last input batches, and under bfloat16
+autocast on CPUs with native bfloat16), and PoseFix's pose rendering time.
 
 All models use random weights (timing does not depend on them) and one forward per person (no
 flip test, which doubles every path alike). Timings on a shared machine move with its load:
@@ -69,6 +69,9 @@ def parse_args():
     parser.add_argument('--gemm-size', type=int, default=4096)
     parser.add_argument('--train-batch', type=int, default=4)
     parser.add_argument('--no-references', action='store_true')
+    parser.add_argument('--inductor', action='store_true',
+                        help='also the fast path compiled by TorchInductor (each model, dtype and '
+                        'batch size compiles in the warm-up: minutes each on 2 cores)')
     parser.add_argument('--no-train', action='store_true',
                         help='skip the data pipeline / train step comparison')
     return parser.parse_args()
@@ -166,15 +169,27 @@ def model_gmacs(network, images):
     return analyzer.total() / 1e9
 
 
-def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data):
-    """(row, call) for eager, fast (and fast bfloat16), ONNX Runtime and int8 ONNX Runtime
-    inference at each batch size. The int8 model is calibrated on a few generated people (its
-    speed does not depend on the scales it gets)."""
+def fast_networks(model, inductor):
+    """The fast paths by row name: TorchScript (and TorchInductor if asked), each in float32 and,
+    where the CPU has native bfloat16 arithmetic, in bfloat16 (elsewhere oneDNN emulates it,
+    slower than float32: no row)."""
+    compilers = {'fast PyTorch': 'torchscript'}
+    if inductor:
+        compilers['fast inductor'] = 'inductor'
+    dtypes = {'': torch.float32}
+    if native_bfloat16_cpu():
+        dtypes[' bf16'] = torch.bfloat16
+    return {path + suffix: FastHeatmapNetwork(model, compiler=compiler, dtype=dtype)
+            for path, compiler in compilers.items() for suffix, dtype in dtypes.items()}
+
+
+def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data, inductor=False):
+    """(row, call) for eager, fast, ONNX Runtime and int8 ONNX Runtime inference at each batch
+    size. The int8 model is calibrated on a few generated people (its speed does not depend on
+    the scales it gets)."""
     input_w, input_h = model.cfg.model.head.decoder['input_size']
     eager = HeatmapNetwork(model).eval()
-    fast = FastHeatmapNetwork(model)
-    # without native bfloat16 arithmetic oneDNN emulates it, slower than float32: no row
-    fast_bf16 = FastHeatmapNetwork(model, dtype=torch.bfloat16) if native_bfloat16_cpu() else None
+    fast = fast_networks(model, inductor)
     onnx_file = onnx_dir / f'{name}-{input_h}x{input_w}.onnx'
     export_onnx(model, onnx_file)
     session = ort.InferenceSession(str(onnx_file), providers=['CPUExecutionProvider'])
@@ -187,12 +202,9 @@ def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data):
     calls = []
     for batch_size in batch_sizes:
         images = torch.randn(batch_size, 3, input_h, input_w)
-        paths = {
-            'eager MMPose': lambda images=images: eager_forward(eager, images),
-            'fast PyTorch': lambda images=images: fast(images),
-        }
-        if fast_bf16 is not None:
-            paths['fast PyTorch bf16'] = lambda images=images: fast_bf16(images)
+        paths = {'eager MMPose': lambda images=images: eager_forward(eager, images)}
+        paths.update({path: lambda images=images, network=network: network(images)
+                      for path, network in fast.items()})
         paths['ONNX Runtime'] = lambda images=images: session.run(
             None, {'images': images.numpy()})
         paths['ONNX Runtime int8'] = lambda images=images: int8_session.run(
@@ -335,7 +347,7 @@ def main():
             model = init_model(cfg, None, device='cpu').eval()
             input_sizes.append(tuple(cfg.model.head.decoder['input_size']))
             calls += inference_calls(Path(config).stem, model, args.batch_sizes, Path(onnx_dir),
-                                     calibration_data)
+                                     calibration_data, args.inductor)
             if train_rates is None and not args.no_train:
                 train_rates = (Path(config).stem, *pipeline_vs_train_step(cfg, model, args))
         if not args.no_references:
@@ -343,7 +355,7 @@ def main():
                 for name, config in REFERENCES.items():
                     model = init_model(load_cfg(config, input_size), None, device='cpu').eval()
                     calls += inference_calls(name, model, args.batch_sizes, Path(onnx_dir),
-                                             calibration_data)
+                                             calibration_data, args.inductor)
         mkl_gemm, onednn_gemm, *rows = measure_round_robin(calls, args.runs, args.warmup)
     peak_probes = (mkl_gemm, onednn_gemm)
 

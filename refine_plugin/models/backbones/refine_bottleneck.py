@@ -75,13 +75,16 @@ class SplitConv2d(nn.Conv2d):
     Why: at batch 1 PyTorch sends a 3x3 conv whose input has at most 20480 elements to its im2col
     kernel, judged faster there; the split's narrow groups fall under that rule (104 channels at
     16x12 and 208 at 8x6 in Refine-50 at 256x192, neither in ResNet-50) and ran 1.5-2x slower
-    than in oneDNN (CPU, 2 threads). Traced graphs (TorchScript, ONNX export) keep the plain conv.
+    than in oneDNN (CPU, 2 threads). Traced and compiled graphs (TorchScript, ONNX export,
+    ``torch.compile``, whose fake tensors the oneDNN op rejects) keep the plain conv.
     """
 
     def forward(self, x):
-        if (x.device.type == 'cpu' and x.dtype == torch.float32 and self.padding_mode == 'zeros'
-                and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
-                and not torch.jit.is_tracing()):
+        # compile check first: torch.compile cannot trace mkldnn.is_available (a graph break)
+        if (not torch.compiler.is_compiling() and not torch.jit.is_tracing()
+                and x.device.type == 'cpu' and x.dtype == torch.float32
+                and self.padding_mode == 'zeros' and torch.backends.mkldnn.is_available()
+                and torch.backends.mkldnn.enabled):
             return torch.ops.aten.mkldnn_convolution(x, self.weight, self.bias, self.padding,
                                                      self.stride, self.dilation, self.groups)
         return super().forward(x)
