@@ -217,6 +217,13 @@ def test_unknown_codec_is_refused():
         decode_heatmaps(np.zeros((17, 8, 8), np.float32), dict(type='SimCCLabel'))
 
 
+def test_unknown_softmax_refinement_in_metadata_is_refused():
+    codec = dict(type='SoftmaxHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=0.45,
+                 refinement='darkpose')
+    with pytest.raises(ValueError, match="'darkpose'"):
+        decode_heatmaps(np.zeros((17, 16, 12), np.float32), codec)
+
+
 def test_crops_match_mmpose_topdown_affine():
     from mmpose.datasets.transforms import GetBBoxCenterScale, TopdownAffine
     rng = np.random.default_rng(0)

@@ -26,7 +26,8 @@ from mmpose.registry import KEYPOINT_CODECS
 
 # the ONNX Runtime decoders (numpy only) own the softmax and the quadratic refinement, so that
 # both decode alike; DARK and the quarter-pixel rule stay MMPose's own
-from ..deploy.ort_pose.decode import decode_softmax, ideal_softmax_peak, spatial_softmax
+from ..deploy.ort_pose.decode import (SOFTMAX_REFINEMENTS, decode_softmax, ideal_softmax_peak,
+                                       spatial_softmax)
 
 
 def gaussian_heatmaps(heatmap_size, keypoints, keypoints_visible, sigma):
@@ -80,7 +81,7 @@ class SoftmaxHeatmap(MSRAHeatmap):
         blur_kernel_size (int): DARK's Gaussian blur kernel. Default: 11.
     """
 
-    REFINEMENTS = ('quadratic', 'dark', 'quarter')
+    REFINEMENTS = SOFTMAX_REFINEMENTS
 
     def __init__(self, input_size, heatmap_size, sigma, beta=1.0, refinement='quadratic',
                  blur_kernel_size=11):
