@@ -4,8 +4,8 @@
 # Why: the model's error is sub-pixel (a median 0.30 heatmap pixels on visible joints at 64x48),
 # and a heatmap pixel is 1.25x finer on the person here, while the tiny network's train step is
 # bound by its many small ops more than by pixels: 0.12-0.14 s per batch of 16 against 0.115 s at
-# 64x48 (2 threads of an AMD EPYC). Measured (val AP, training seed 0, one run each):
-# 0.371 / 0.449 at epochs 7 / 14 against 0.302 / 0.384 at 64x48.
+# 64x48 (2 threads of an AMD EPYC). Measured (val AP, training seed 0, one run each): 0.495 after
+# the 22 epochs against 0.417 at 64x48 (0.371 / 0.449 at epochs 7 / 14 against 0.302 / 0.384).
 _base_ = ['./td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py']
 
 input_size = (60, 80)
