@@ -90,7 +90,7 @@ class FastHeatmapNetwork:
                 network = torch.jit.freeze(torch.jit.trace(network, example))
         elif compiler == 'inductor':
             # static shapes: a graph for any batch size ran 4xRefine-50 in bfloat16 at batch 1
-            # 1.05x as fast as TorchScript, where a static graph had run 1.30x (2-core probes)
+            # 1.05x as fast as TorchScript, where static graphs ran 1.08-1.30x (2-core runs)
             network = torch.compile(network, dynamic=False, options=dict(freezing=True))
         self.network = network
         self.dtype = dtype
