@@ -26,8 +26,8 @@ from mmpose.registry import KEYPOINT_CODECS
 
 # the ONNX Runtime decoders (numpy only) own the softmax and the quadratic refinement, so that
 # both decode alike; DARK and the quarter-pixel rule stay MMPose's own
-from ..deploy.ort_pose.decode import (SOFTMAX_REFINEMENTS, decode_softmax, ideal_softmax_peak,
-                                       spatial_softmax)
+from ..deploy.ort_pose.decode import (check_softmax_refinement, decode_softmax,
+                                       ideal_softmax_peak, spatial_softmax)
 
 
 def gaussian_heatmaps(heatmap_size, keypoints, keypoints_visible, sigma):
@@ -81,12 +81,9 @@ class SoftmaxHeatmap(MSRAHeatmap):
         blur_kernel_size (int): DARK's Gaussian blur kernel. Default: 11.
     """
 
-    REFINEMENTS = SOFTMAX_REFINEMENTS
-
     def __init__(self, input_size, heatmap_size, sigma, beta=1.0, refinement='quadratic',
                  blur_kernel_size=11):
-        if refinement not in self.REFINEMENTS:
-            raise ValueError(f"refinement must be one of {self.REFINEMENTS}, got '{refinement}'")
+        check_softmax_refinement(refinement)
         super().__init__(input_size, heatmap_size, sigma, unbiased=refinement == 'dark',
                          blur_kernel_size=blur_kernel_size)
         self.beta = beta

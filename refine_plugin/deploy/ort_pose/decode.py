@@ -12,6 +12,14 @@ SUPPORTED_CODECS = ('MSRAHeatmap', 'SoftmaxHeatmap', 'MegviiHeatmap')
 SOFTMAX_REFINEMENTS = ('quadratic', 'dark', 'quarter')
 
 
+def check_softmax_refinement(refinement: str) -> None:
+    """Refuse a ``SoftmaxHeatmap`` refinement this decoder does not know (the codec checks its
+    argument with it, the ONNX decoder the value read from a file's metadata)."""
+    if refinement not in SOFTMAX_REFINEMENTS:
+        raise ValueError(f'SoftmaxHeatmap refinement must be one of {SOFTMAX_REFINEMENTS}, '
+                         f'got {refinement!r}')
+
+
 def heatmap_maximum(heatmaps: np.ndarray):
     """Argmax ``(K, 2)`` as (x, y) and peak ``(K,)`` of ``(K, H, W)`` heatmaps; -1 where peak <= 0."""
     num_keypoints, _, width = heatmaps.shape
@@ -140,9 +148,7 @@ def decode_softmax(logits, beta, sigma, refinement='quadratic', blur_kernel_size
     job's CPU model).
     """
     # checked here too: an ONNX file's metadata can carry a value the codec never validated
-    if refinement not in SOFTMAX_REFINEMENTS:
-        raise ValueError(f'SoftmaxHeatmap refinement must be one of {SOFTMAX_REFINEMENTS}, '
-                         f'got {refinement!r}')
+    check_softmax_refinement(refinement)
     probabilities = spatial_softmax(logits, beta)
     if refinement == 'quadratic':
         locations, scores = heatmap_maximum(probabilities)
