@@ -48,7 +48,7 @@ def test_summary_json_and_markdown(job):
     assert summary['total_seconds'] == pytest.approx(sum(summary['phase_seconds'].values()),
                                                      abs=0.2)
     models = [row['model'] for row in summary['results']]
-    assert models[0] == ('td-hm_2xrefine-tiny_1xb16-22e_synthetic-80x60 '
+    assert models[0] == ('td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72 '
                          'default_hooks.logger.interval=1')
     assert summary['cfg_options'] == {'default_hooks.logger.interval': 1}
     assert len(models) == 3 and models[-1].endswith('+ PoseFix')

@@ -17,8 +17,8 @@ from refine_plugin.models.pose_estimators.posefix_refiner import PoseFixRefiner
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
 CPU_CONFIG = CONFIGS / 'posefix' / 'posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
 # the main job's refiner and the pose model it starts from
-MAIN_JOB_CONFIG = CONFIGS / 'posefix' / 'posefix_2xrefine-tiny_1xb32-2e_synthetic-80x60.py'
-MAIN_JOB_POSE_CONFIG = CONFIGS / 'cpu' / 'td-hm_2xrefine-tiny_1xb16-22e_synthetic-80x60.py'
+MAIN_JOB_CONFIG = CONFIGS / 'posefix' / 'posefix_2xrefine-tiny_1xb32-2e_synthetic-96x72.py'
+MAIN_JOB_POSE_CONFIG = CONFIGS / 'cpu' / 'td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py'
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 register_all_modules()
@@ -99,8 +99,8 @@ def test_refiner_from_a_pose_model_starts_as_that_model(tmp_path):
     refiner.init_weights()
     stem = refiner.backbone.top.top[0].conv.weight.detach()
     assert torch.count_nonzero(stem[:, 3:]) == 0
-    image = torch.randn(2, 3, 80, 60)
-    pose_channels = torch.rand(2, 17, 80, 60)
+    image = torch.randn(2, 3, 96, 72)
+    pose_channels = torch.rand(2, 17, 96, 72)
     pose_model.eval()
     refiner.eval()
     with torch.no_grad():
@@ -175,7 +175,7 @@ def test_dataset_gives_each_person_the_others_of_its_image(tiny_coco):
 
 
 @pytest.mark.parametrize('config, input_shape', [(CPU_CONFIG, (3, 128, 96)),
-                                                  (MAIN_JOB_CONFIG, (3, 80, 60))])
+                                                  (MAIN_JOB_CONFIG, (3, 96, 72))])
 def test_training_steps_reduce_the_loss(tiny_coco, config, input_shape):
     """The whole training pipeline feeds the refiner; a few steps on one batch lower its loss."""
     cfg = Config.fromfile(str(config))

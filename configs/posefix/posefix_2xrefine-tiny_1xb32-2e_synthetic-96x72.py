@@ -1,11 +1,11 @@
-# PoseFix for the main job (tools/main_job.py) at its pose model's 80x60
-# (../cpu/td-hm_2xrefine-tiny_1xb16-22e_synthetic-80x60.py): the refiner of
+# PoseFix for the main job (tools/main_job.py) at its pose model's 96x72
+# (../cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py): the refiner of
 # posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py, whose comments give the recipe and its
-# measurements, on 80x60 crops and for 2 epochs, not 3: at 80x60 the pose model trains 1.2x longer
-# (748 against 633 s), and a third epoch would take the job to its 15 minutes. At 64x48 more
+# measurements, on 96x72 crops and for 2 epochs, not 3: the pose model trains 1.1x longer than at
+# 64x48 (705 against 633 s), and a third epoch would take the job to its 15 minutes. At 64x48 more
 # fine-tuning cost AP rather than gained it (0.254 after 6 epochs against 0.261 after 3).
 #   python tools/train.py THIS_CONFIG \
-#       --cfg-options model.init_cfg.checkpoint=work_dirs/main_job/pose_model/epoch_22.pth
+#       --cfg-options model.init_cfg.checkpoint=work_dirs/main_job/pose_model/epoch_18.pth
 _base_ = ['./posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py']
 
 train_cfg = dict(max_epochs=2, val_interval=2)
@@ -15,13 +15,13 @@ param_scheduler = [
          convert_to_iter_based=True)
 ]
 
-input_size = (60, 80)
-codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(15, 20), sigma=sigma,
+input_size = (72, 96)
+codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(18, 24), sigma=sigma,
               beta={{_base_.softmax_beta}})
          for sigma in (1.5, 1.25, 1.0, 0.45)]
 model = dict(
-    input_pose_sigma=2.2,  # PoseFix's 7 px at 256x192, scaled to 80x60
-    head=dict(out_shape=(20, 15), decoder=codec[-1]))
+    input_pose_sigma=2.6,  # PoseFix's 7 px at 256x192, scaled to 96x72
+    head=dict(out_shape=(24, 18), decoder=codec[-1]))
 
 pose_crop = {{_base_.pose_crop}}
 train_pipeline = [

@@ -1,0 +1,14 @@
+# Two ResNet-block CPU models trained with different seeds, their flip-tested heatmaps averaged, on
+# the generated validation set with ground-truth boxes. Train the members first (README, "Ensemble
+# ... on the generated data"), then
+#   python tools/pipeline.py configs/ensemble/td-hm_ensemble-2xmspn-tiny_synthetic-96x72.py \
+#       --ann-file data/synthetic/annotations/person_keypoints_val.json \
+#       --img-dir data/synthetic/val --out-dir work_dirs/ensemble_cpu_2xmspn
+_base_ = ['./td-hm_ensemble-refine-tiny-mspn-tiny_synthetic-96x72.py']
+
+model = dict(members=[
+    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb16-18e_synthetic-96x72.py',
+         checkpoint='work_dirs/main_job_resnet/pose_model/epoch_18.pth'),
+    dict(config='configs/cpu/td-hm_2xmspn-tiny_1xb16-18e_synthetic-96x72.py',
+         checkpoint='work_dirs/main_job_resnet_seed1/pose_model/epoch_18.pth'),
+])
