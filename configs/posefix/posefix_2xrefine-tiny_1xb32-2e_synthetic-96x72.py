@@ -3,7 +3,8 @@
 # posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py, whose comments give the recipe and its
 # measurements, on 96x72 crops and for 2 epochs, not 3: the pose model trains 1.1x longer than at
 # 64x48 (705 against 633 s), and a third epoch would take the job to its 15 minutes. At 64x48 more
-# fine-tuning cost AP rather than gained it (0.254 after 6 epochs against 0.261 after 3).
+# fine-tuning cost AP rather than gained it (0.254 after 6 epochs against 0.261 after 3). At 96x72
+# (the main job's predictions, AP 0.522; one run each) 2 epochs gave 0.526 and 1 epoch 0.524.
 #   python tools/train.py THIS_CONFIG \
 #       --cfg-options model.init_cfg.checkpoint=work_dirs/main_job/pose_model/epoch_18.pth
 _base_ = ['./posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py']
