@@ -1,4 +1,5 @@
-# The main job's pose model: td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py at half the input
+# The main job's pose model until 2026-12-04 (it now trains td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py,
+# which inherits this config): td-hm_2xrefine-tiny_1xb32-16e_synthetic-128x96.py at half the input
 # size and 1.5x the width, on twice the generated images (tools/main_job.py generates 1600).
 # Why 64x48: on 2 cores the job's minutes buy iterations, and a 64x48 crop trains 2.7x faster
 # (model step 0.13 against 0.34 s per batch of 32, both at the base's width); a heatmap pixel is

@@ -5,8 +5,8 @@
 # 64x48 (705 against 633 s), and a third epoch would take the job to its 15 minutes. At 64x48 more
 # fine-tuning cost AP rather than gained it (0.254 after 6 epochs against 0.261 after 3). At 96x72
 # (the main job's predictions, AP 0.522; one run each) 2 epochs gave 0.526 and 1 epoch 0.524.
-#   python tools/train.py THIS_CONFIG \
-#       --cfg-options model.init_cfg.checkpoint=work_dirs/main_job/pose_model/epoch_18.pth
+# Train the pose model first; then `python tools/train.py THIS_CONFIG` starts from its last epoch
+# (tools/main_job.py does both, passing the checkpoint it trained).
 _base_ = ['./posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py']
 
 train_cfg = dict(max_epochs=2, val_interval=2)
@@ -22,7 +22,9 @@ codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(18, 24
          for sigma in (1.5, 1.25, 1.0, 0.45)]
 model = dict(
     input_pose_sigma=2.6,  # PoseFix's 7 px at 256x192, scaled to 96x72
-    head=dict(out_shape=(24, 18), decoder=codec[-1]))
+    head=dict(out_shape=(24, 18), decoder=codec[-1]),
+    # the pose model's last epoch: the base's epoch_22.pth does not exist after 18 epochs
+    init_cfg=dict(checkpoint='work_dirs/main_job/pose_model/epoch_18.pth'))
 
 pose_crop = {{_base_.pose_crop}}
 train_pipeline = [
