@@ -36,7 +36,7 @@ setup(
         'matplotlib',
         'scipy',
     ],
-    extras_require={'deploy': ['onnx', 'onnxruntime'], 'tests': ['pytest']},
+    extras_require={'deploy': ['onnx', 'onnxruntime', 'openvino>=2026.4'], 'tests': ['pytest']},
     license='Apache License 2.0',
     zip_safe=False,
 )

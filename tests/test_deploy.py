@@ -5,7 +5,8 @@
 - The numpy decoders and crops of ``ort_pose`` reproduce MMPose's codecs and TopdownAffine.
 - Exported ONNX models, run by ``OnnxPoseInferencer`` on generated images, give the keypoints of
   ``mmpose.apis.inference_topdown`` (flip test included) within 0.5 px, also in a process where
-  importing mmcv, mmpose or torch fails.
+  importing mmcv, mmpose or torch fails; ``OpenVinoPoseInferencer`` gives ONNX Runtime's heatmaps
+  in float32 and follows them in bfloat16.
 """
 import json
 import re
@@ -22,9 +23,9 @@ from mmengine.config import Config
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
 from refine_plugin.deploy import (FastHeatmapNetwork, FastPoseInferencer, HeatmapNetwork,
-                                  OnnxPoseInferencer, export_onnx, fold_batchnorm,
-                                  native_bfloat16_cpu)
-from refine_plugin.deploy.ort_pose import crop_persons, decode_heatmaps
+                                  OnnxPoseInferencer, OpenVinoPoseInferencer, export_onnx,
+                                  fold_batchnorm, native_bfloat16_cpu)
+from refine_plugin.deploy.ort_pose import crop_persons, decode_heatmaps, open_pose_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MMPOSE_CONFIGS = Path(__import__('mmpose').__file__).parent / '.mim' / 'configs'
@@ -304,6 +305,59 @@ def test_fast_pose_inferencer_gives_the_onnx_inferencers_keypoints(exported, gen
         np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
 
 
+@pytest.mark.parametrize('name', ['mmpose_mspn', 'mmpose_simplebaseline_dark', 'plugin_refine'])
+def test_openvino_gives_onnx_runtimes_heatmaps_and_keypoints(name, exported, generated_val):
+    _, onnx_file = exported(name)
+    onnx_runtime = OnnxPoseInferencer(onnx_file, providers=['CPUExecutionProvider'])
+    # batches of 2: the images' 3 and more people also make a last, smaller batch, which
+    # OpenVINO runs through a graph compiled for that batch size
+    openvino = OpenVinoPoseInferencer(onnx_file, batch_size=2)
+    assert openvino.meta == onnx_runtime.meta
+    crops = crops_for(build_model(name), batch_size=3).numpy()
+    expected = onnx_runtime.heatmaps(crops)
+    np.testing.assert_allclose(openvino.heatmaps(crops), expected, rtol=1e-4,
+                               atol=1e-4 * np.abs(expected).max())
+    assert sorted(openvino.requests) == [1, 2]
+    for image_file, bboxes in generated_val:
+        image = cv2.imread(image_file)
+        expected_keypoints, expected_scores = onnx_runtime(image, bboxes)
+        keypoints, scores = openvino(image, bboxes)
+        assert np.abs(keypoints - expected_keypoints).max() <= 0.5, image_file
+        np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.skipif(not native_bfloat16_cpu(), reason='the CPU has no native bfloat16 arithmetic')
+@pytest.mark.parametrize('name', ['mmpose_mspn', 'plugin_refine'])
+def test_openvino_bfloat16_follows_float32(name, exported):
+    _, onnx_file = exported(name)
+    crops = crops_for(build_model(name), batch_size=3).numpy()
+    float32 = OpenVinoPoseInferencer(onnx_file).heatmaps(crops)
+    bfloat16 = OpenVinoPoseInferencer(onnx_file, precision='bf16').heatmaps(crops)
+    # it really ran in bfloat16, yet gives the same maps
+    assert not np.allclose(bfloat16, float32, atol=1e-4, rtol=1e-4)
+    correlation = heatmap_correlation(float32, bfloat16)
+    print(f'{name}: OpenVINO bf16 vs fp32 heatmap correlation, median '
+          f'{np.median(correlation):.5f}, min {correlation.min():.5f}')
+    assert correlation.min() > 0.99
+
+
+def test_openvino_inferencer_refuses_bad_files_and_precisions(exported, tmp_path):
+    _, onnx_file = exported('plugin_refine')
+    with pytest.raises(ValueError, match='precision must be one of'):
+        OpenVinoPoseInferencer(onnx_file, precision='f16')
+    with pytest.raises(ValueError, match='missing.onnx: no such ONNX model file'):
+        OpenVinoPoseInferencer(tmp_path / 'missing.onnx')
+    garbage = tmp_path / 'garbage.onnx'
+    garbage.write_bytes(b'not a protobuf at all')
+    with pytest.raises(ValueError, match='garbage.onnx: not an ONNX model'):
+        OpenVinoPoseInferencer(garbage)
+    plain = tmp_path / 'plain.onnx'
+    torch.onnx.export(torch.nn.Conv2d(3, 17, 1), (torch.zeros(1, 3, 8, 8), ), str(plain),
+                      dynamo=False)
+    with pytest.raises(ValueError, match="plain.onnx: no 'refine_plugin' metadata"):
+        OpenVinoPoseInferencer(plain)
+
+
 @pytest.mark.parametrize('name', ['mmpose_mspn', 'plugin_refine'])
 def test_int8_model_keeps_the_heatmaps_and_the_metadata(name, exported, generated_data,
                                                        tmp_path):
@@ -395,6 +449,24 @@ def test_quantize_and_evaluate_tools(exported, generated_data, tmp_path):
         [np.median(distance), np.percentile(distance, 95), distance.max()], rtol=0, atol=0.006)
 
 
+def test_evaluate_onnx_tool_runs_a_model_on_each_runtime(exported, generated_data, tmp_path):
+    _, onnx_file = exported('mmpose_mspn')
+    ann_file = own_poses_as_ground_truth(
+        OnnxPoseInferencer(onnx_file, providers=['CPUExecutionProvider']),
+        generated_data['val_ann'], generated_data['val_img'], tmp_path / 'poses_as_gt.json')
+    result = subprocess.run(
+        [sys.executable, 'tools/deploy/evaluate_onnx.py', str(onnx_file), '--runtimes',
+         'onnxruntime', 'openvino', '--ann', ann_file, '--img-dir', generated_data['val_img']],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(' | ') for line in result.stdout.splitlines() if line.startswith('| ')][1:]
+    assert [row[0] for row in rows] == ['| mmpose_mspn.onnx (onnxruntime)',
+                                        '| mmpose_mspn.onnx (openvino)']
+    # the poses taken as truth are ONNX Runtime's, and OpenVINO finds the same keypoints
+    assert [float(x) for x in rows[0][1:2] + rows[1][1:2]] == [1.0, 1.0]
+    assert float(rows[1][7]) < 0.01  # max distance from ONNX Runtime's keypoints, in px
+
+
 def test_evaluate_fast_path_tool(generated_data, tmp_path):
     model = build_model('plugin_refine')
     checkpoint = tmp_path / 'model.pth'
@@ -420,7 +492,8 @@ def test_evaluate_fast_path_tool(generated_data, tmp_path):
     np.testing.assert_allclose([float(x) for x in rows[1][5:8]], expected, atol=0.006)
 
 
-def test_onnx_infer_tool_runs_without_mmcv_mmpose_or_torch(exported, generated_val):
+@pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
+def test_onnx_infer_tool_runs_without_mmcv_mmpose_or_torch(exported, generated_val, runtime):
     _, onnx_file = exported('plugin_refine')
     image_file, bboxes = generated_val[0]
     tool = REPO_ROOT / 'tools' / 'deploy' / 'onnx_infer.py'
@@ -433,7 +506,7 @@ class Blocker(importlib.abc.MetaPathFinder):
             raise ImportError('blocked: ' + name)
 
 sys.meta_path.insert(0, Blocker())
-sys.argv = [{str(tool)!r}, {str(onnx_file)!r}, {image_file!r},
+sys.argv = [{str(tool)!r}, {str(onnx_file)!r}, {image_file!r}, '--runtime', {runtime!r},
             '--bboxes'] + {[str(v) for v in bboxes.ravel()]!r}
 runpy.run_path(sys.argv[0], run_name='__main__')
 """
@@ -441,7 +514,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
                             timeout=120)
     assert result.returncode == 0, result.stderr
     people = json.loads(result.stdout)
-    in_process, _ = OnnxPoseInferencer(onnx_file)(cv2.imread(image_file), bboxes)
+    in_process, _ = open_pose_model(onnx_file, runtime)(cv2.imread(image_file), bboxes)
     assert len(people) == len(bboxes)
     # the tool prints keypoints rounded to 0.01 px
     np.testing.assert_allclose(np.array([p['keypoints'] for p in people]), in_process, atol=0.01)
@@ -452,6 +525,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
     (['--out', 'vis'], 'OpenCV cannot write this image format'),
     (['--bboxes', '50', '50', '10', '10'], 'box 0 [50, 50, 10, 10] is not x1 y1 x2 y2'),
     (['--bboxes', '1', '2', '3'], '--bboxes needs 4 numbers per box, got 3'),
+    (['--runtime', 'tensorrt'], "argument --runtime: invalid choice: 'tensorrt'"),
 ])
 def test_onnx_infer_tool_checks_its_arguments_before_inference(exported, generated_val,
                                                               tmp_path, args, problem):
@@ -515,10 +589,13 @@ def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
     probes = [float(x) for x in re.findall(r'\(([0-9.]+)\)', peak_line)]
     assert len(probes) == 2 and peak == max(probes) > 0
     rows = [line.split(' | ') for line in out.splitlines() if line.startswith('| ')][1:]
-    # the plugin model and both MMPose references, four paths (five with bfloat16), two batch sizes
-    num_paths = 5 if native_bfloat16_cpu() else 4
+    # the plugin model and both MMPose references, five paths (seven with bfloat16: the fast
+    # path's and OpenVINO's), two batch sizes
+    num_paths = 7 if native_bfloat16_cpu() else 5
     assert len(rows) == 3 * num_paths * 2
     assert any(row[2] == 'fast PyTorch bf16' for row in rows) == native_bfloat16_cpu()
+    assert any(row[2] == 'OpenVINO bf16' for row in rows) == native_bfloat16_cpu()
+    assert any(row[2] == 'OpenVINO' for row in rows)
     eager_mspn = {row[3]: float(row[4]) for row in rows
                   if row[0] == '| MMPose 4xMSPN-50' and row[2] == 'eager MMPose'}
     assert set(eager_mspn) == {'1', '2'}
@@ -535,8 +612,8 @@ def test_benchmark_prints_the_table_the_peak_and_the_target_verdicts():
         assert achieved == pytest.approx(2 * gmacs * persons_s,
                                          abs=0.01 * (persons_s + gmacs) + 0.06)
     verdicts = [line for line in out.splitlines() if line.startswith('target ')]
-    # one per fast path (fast PyTorch, its bfloat16, ONNX Runtime, its int8) and batch size of the
-    # plugin model
+    # one per fast path (fast PyTorch, ONNX Runtime, its int8, OpenVINO and, with bfloat16, the
+    # fast path's and OpenVINO's bf16) and batch size of the plugin model
     assert len(verdicts) == (num_paths - 1) * 2
     assert 'samples/s with NCHW inputs' in out and 'samples/s with channels_last inputs' in out
     assert ('under bfloat16 autocast' in out) == native_bfloat16_cpu()

@@ -85,11 +85,11 @@ def test_config_turns_the_plugin_on(config):
 
 
 def test_the_plugin_works_without_its_deploy_extra():
-    """onnx and onnxruntime are the optional 'deploy' extra (setup.py): importing the plugin, as
-    every config does, and building and running a model must not need them."""
+    """onnx, onnxruntime and openvino are the optional 'deploy' extra (setup.py): importing the
+    plugin, as every config does, and building and running a model must not need them."""
     script = """
 import sys
-sys.modules['onnx'] = sys.modules['onnxruntime'] = None  # as if not installed
+sys.modules['onnx'] = sys.modules['onnxruntime'] = sys.modules['openvino'] = None  # not installed
 import torch
 from mmpose.apis import init_model
 import refine_plugin

@@ -3,13 +3,14 @@
 For each model (the given configs, then MMPose's 4xMSPN-50 and SimpleBaseline ResNet-50 at the
 same input size): persons/s at each batch size for eager MMPose, the fast PyTorch path (BN folded,
 channels_last, inference_mode, frozen TorchScript; with ``--inductor`` also compiled by
-TorchInductor; each also in bfloat16 on CPUs with native bfloat16 arithmetic), ONNX Runtime and
-ONNX Runtime on the static int8 quantization of the same export, each the median of ``--runs``
-timed calls after warm-up (taken round-robin over all rows), with the peak resident memory a call
-added; GFLOPs and the achieved GFLOP/s against this machine's fp32 peak, measured by a large GEMM
-(in MKL and in oneDNN) timed in the same rounds. Then the train data pipeline's samples/s against
-the first model's train step (with NCHW and with channels_last input batches, and under bfloat16
-autocast on CPUs with native bfloat16), and PoseFix's pose rendering time.
+TorchInductor; each also in bfloat16 on CPUs with native bfloat16 arithmetic), ONNX Runtime,
+OpenVINO (also in bfloat16 on those CPUs) and ONNX Runtime on the static int8 quantization of the
+same export, each the median of ``--runs`` timed calls after warm-up (taken round-robin over all
+rows), with the peak resident memory a call added; GFLOPs and the achieved GFLOP/s against this
+machine's fp32 peak, measured by a large GEMM (in MKL and in oneDNN) timed in the same rounds.
+Then the train data pipeline's samples/s against the first model's train step (with NCHW and with
+channels_last input batches, and under bfloat16 autocast on CPUs with native bfloat16), and
+PoseFix's pose rendering time.
 
 All models use random weights (timing does not depend on them) and one forward per person (no
 flip test, which doubles every path alike). Timings on a shared machine move with its load:
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+import openvino
 import torch
 from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
@@ -39,8 +41,8 @@ from mmpose.registry import DATASETS, MODELS
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
 from refine_plugin.datasets.synthetic import generate_dataset
-from refine_plugin.deploy import (FastHeatmapNetwork, HeatmapNetwork, export_onnx,
-                                  native_bfloat16_cpu)
+from refine_plugin.deploy import (FastHeatmapNetwork, HeatmapNetwork, OpenVinoPoseInferencer,
+                                  export_onnx, native_bfloat16_cpu)
 from refine_plugin.deploy.quantization import calibration_crops, quantize_pose_model
 from refine_plugin.models.pose_estimators.pose_heatmap_rendering import render_pose_heatmaps
 
@@ -183,10 +185,21 @@ def fast_networks(model, inductor):
             for path, compiler in compilers.items() for suffix, dtype in dtypes.items()}
 
 
+def openvino_runtimes(onnx_file):
+    """OpenVINO in float32 and, where the CPU has native bfloat16 arithmetic, in bfloat16 (as
+    the fast path's bf16 rows), by row name."""
+    precisions = {'OpenVINO': 'f32'}
+    if native_bfloat16_cpu():
+        precisions['OpenVINO bf16'] = 'bf16'
+    return {path: OpenVinoPoseInferencer(str(onnx_file), precision=precision,
+                                         num_threads=torch.get_num_threads())
+            for path, precision in precisions.items()}
+
+
 def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data, inductor=False):
-    """(row, call) for eager, fast, ONNX Runtime and int8 ONNX Runtime inference at each batch
-    size. The int8 model is calibrated on a few generated people (its speed does not depend on
-    the scales it gets)."""
+    """(row, call) for eager, fast, ONNX Runtime, OpenVINO and int8 ONNX Runtime inference at
+    each batch size. The int8 model is calibrated on a few generated people (its speed does not
+    depend on the scales it gets)."""
     input_w, input_h = model.cfg.model.head.decoder['input_size']
     eager = HeatmapNetwork(model).eval()
     fast = fast_networks(model, inductor)
@@ -198,6 +211,7 @@ def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data, induct
                         calibration_crops(str(onnx_file), calibration_data['train_ann'],
                                           calibration_data['train_img'], num_persons=8))
     int8_session = ort.InferenceSession(str(int8_file), providers=['CPUExecutionProvider'])
+    openvino = openvino_runtimes(onnx_file)
     gmacs = model_gmacs(eager, torch.zeros(1, 3, input_h, input_w))
     calls = []
     for batch_size in batch_sizes:
@@ -207,6 +221,11 @@ def inference_calls(name, model, batch_sizes, onnx_dir, calibration_data, induct
                       for path, network in fast.items()})
         paths['ONNX Runtime'] = lambda images=images: session.run(
             None, {'images': images.numpy()})
+        for path, inferencer in openvino.items():
+            # each batch size's graph is compiled here, outside the timed calls
+            request = inferencer.request_for(batch_size)
+            paths[path] = lambda images=images.numpy(), request=request: request.infer(
+                {0: images})
         paths['ONNX Runtime int8'] = lambda images=images: int8_session.run(
             None, {'images': images.numpy()})
         for path, call in paths.items():
@@ -336,8 +355,9 @@ def main():
     warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
     torch.manual_seed(0)
     print(f'torch {torch.__version__}, onnxruntime {ort.__version__}, '
-          f'{torch.get_num_threads()} threads, native bfloat16 arithmetic: '
-          f'{native_bfloat16_cpu()} (without it there are no bf16 rows)')
+          f'openvino {openvino.get_version()}, {torch.get_num_threads()} threads, '
+          f'native bfloat16 arithmetic: {native_bfloat16_cpu()} (without it there are no bf16 '
+          'rows)')
     calls, train_rates, input_sizes = [gemm_call(args.gemm_size), conv_gemm_call()], None, []
     with tempfile.TemporaryDirectory() as onnx_dir:
         calibration_data = generate_dataset(Path(onnx_dir, 'calibration'), num_train=4,

@@ -1,9 +1,11 @@
-"""Keypoints from an exported ONNX pose model on one image, with ONNX Runtime only.
+"""Keypoints from an exported ONNX pose model on one image, with ONNX Runtime or OpenVINO only.
 
-Needs numpy, opencv-python and onnxruntime: ``refine_plugin/deploy/ort_pose`` is loaded from its
-folder without importing the plugin, MMPose, MMCV or torch (the folder can be copied anywhere).
+Needs numpy, opencv-python and onnxruntime (or openvino): ``refine_plugin/deploy/ort_pose`` is
+loaded from its folder without importing the plugin, MMPose, MMCV or torch (the folder can be
+copied anywhere).
 
     python tools/deploy/onnx_infer.py model.onnx image.jpg --bboxes 10 20 110 230 --out vis.jpg
+    python tools/deploy/onnx_infer.py model.onnx image.jpg --runtime openvino-bf16
 """
 import argparse
 import importlib.util
@@ -26,7 +28,7 @@ def load_ort_pose(folder=ORT_POSE):
     return module
 
 
-def parse_args():
+def parse_args(runtimes):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('model')
     parser.add_argument('image')
@@ -34,6 +36,8 @@ def parse_args():
                         help='person boxes x1 y1 x2 y2 ...; default: the whole image')
     parser.add_argument('--out', help='write the image with the keypoints drawn here')
     parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('--runtime', default='onnxruntime', choices=runtimes,
+                        help='openvino-bf16: bfloat16 on CPUs that have it (AVX512-BF16, AMX)')
     args = parser.parse_args()
     # checked before inference, so a bad --out or box is not found after the work is done
     if args.out is not None:
@@ -52,7 +56,8 @@ def parse_args():
 
 
 def main():
-    args = parse_args()
+    ort_pose = load_ort_pose()
+    args = parse_args(ort_pose.RUNTIMES)
     image = cv2.imread(args.image)
     if image is None:
         raise SystemExit(f'{args.image}: cannot read the image')
@@ -62,7 +67,7 @@ def main():
     else:
         bboxes = np.array(args.bboxes, np.float32).reshape(-1, 4)
     try:
-        inferencer = load_ort_pose().OnnxPoseInferencer(args.model)
+        inferencer = ort_pose.open_pose_model(args.model, args.runtime)
     except ValueError as error:  # a missing model file, or not an exported pose model
         raise SystemExit(str(error))
     keypoints, scores = inferencer(image, bboxes)

@@ -1,4 +1,5 @@
-"""Top-down pose inference with ONNX Runtime, needing only numpy, OpenCV and onnxruntime.
+"""Top-down pose inference with ONNX Runtime or OpenVINO, needing only numpy, OpenCV and the
+runtime.
 
 This folder imports nothing from MMPose, MMCV or torch, so it can be copied on its own next to an
 exported ``.onnx`` file (as rtmlib does for RTMPose). Everything the preprocessing and decoding need
@@ -8,7 +9,10 @@ exported ``.onnx`` file (as rtmlib does for RTMPose). Everything the preprocessi
 from .crop import crop_persons
 from .decode import decode_heatmaps
 from .inferencer import OnnxPoseInferencer, TopdownHeatmapInferencer
+from .openvino_inferencer import OpenVinoPoseInferencer
+from .runtimes import RUNTIMES, open_pose_model
 
 __all__ = [
-    'OnnxPoseInferencer', 'TopdownHeatmapInferencer', 'crop_persons', 'decode_heatmaps'
+    'OnnxPoseInferencer', 'OpenVinoPoseInferencer', 'RUNTIMES', 'TopdownHeatmapInferencer',
+    'crop_persons', 'decode_heatmaps', 'open_pose_model'
 ]
