@@ -292,25 +292,30 @@ def test_onnx_runtime_keypoints_match_pytorch(name, exported, generated_val):
     assert num_persons >= 2
 
 
+def assert_same_keypoints(inferencer, expected_inferencer, generated_val):
+    """Both inferencers find each generated person's keypoints within 0.5 px, scores within 1e-3."""
+    for image_file, bboxes in generated_val:
+        image = cv2.imread(image_file)
+        expected, expected_scores = expected_inferencer(image, bboxes)
+        keypoints, scores = inferencer(image, bboxes)
+        assert np.abs(keypoints - expected).max() <= 0.5, image_file
+        np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
+
+
 def test_fast_pose_inferencer_gives_the_onnx_inferencers_keypoints(exported, generated_val):
     model, onnx_file = exported('plugin_refine')
     onnx_runtime = OnnxPoseInferencer(onnx_file, providers=['CPUExecutionProvider'])
     fast = FastPoseInferencer(model, batch_size=2)
     assert fast.meta == onnx_runtime.meta
-    for image_file, bboxes in generated_val:
-        image = cv2.imread(image_file)
-        expected, expected_scores = onnx_runtime(image, bboxes)
-        keypoints, scores = fast(image, bboxes)
-        assert np.abs(keypoints - expected).max() <= 0.5, image_file
-        np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
+    assert_same_keypoints(fast, onnx_runtime, generated_val)
 
 
 @pytest.mark.parametrize('name', ['mmpose_mspn', 'mmpose_simplebaseline_dark', 'plugin_refine'])
 def test_openvino_gives_onnx_runtimes_heatmaps_and_keypoints(name, exported, generated_val):
     _, onnx_file = exported(name)
     onnx_runtime = OnnxPoseInferencer(onnx_file, providers=['CPUExecutionProvider'])
-    # batches of 2: the images' 3 and more people also make a last, smaller batch, which
-    # OpenVINO runs through a graph compiled for that batch size
+    # batches of 2: 3 crops make a batch of 2 and a last one of 1, which OpenVINO runs through a
+    # graph compiled for that batch size
     openvino = OpenVinoPoseInferencer(onnx_file, batch_size=2)
     assert openvino.meta == onnx_runtime.meta
     crops = crops_for(build_model(name), batch_size=3).numpy()
@@ -318,12 +323,7 @@ def test_openvino_gives_onnx_runtimes_heatmaps_and_keypoints(name, exported, gen
     np.testing.assert_allclose(openvino.heatmaps(crops), expected, rtol=1e-4,
                                atol=1e-4 * np.abs(expected).max())
     assert sorted(openvino.requests) == [1, 2]
-    for image_file, bboxes in generated_val:
-        image = cv2.imread(image_file)
-        expected_keypoints, expected_scores = onnx_runtime(image, bboxes)
-        keypoints, scores = openvino(image, bboxes)
-        assert np.abs(keypoints - expected_keypoints).max() <= 0.5, image_file
-        np.testing.assert_allclose(scores, expected_scores, atol=1e-3, rtol=1e-3)
+    assert_same_keypoints(openvino, onnx_runtime, generated_val)
 
 
 @pytest.mark.skipif(not native_bfloat16_cpu(), reason='the CPU has no native bfloat16 arithmetic')

@@ -14,8 +14,8 @@ class OpenVinoPoseInferencer(TopdownHeatmapInferencer):
 
     The same file and keypoints as ``OnnxPoseInferencer``. Why a second runtime: on CPUs with
     native bfloat16 arithmetic (AVX512-BF16 or AMX) OpenVINO runs the network in bfloat16, where
-    ONNX Runtime's CPU convolutions are float32 or int8; 4xRefine-50 at 256x192 then ran
-    at 2.7x / 2.5x eager MMPose 4xMSPN-50's persons/s at batch 1 / 8 (an AMD EPYC with
+    ONNX Runtime's CPU convolutions are float32 or int8; 4xRefine-50 at 256x192 then ran at
+    2.77x / 2.85x eager MMPose 4xMSPN-50's persons/s at batch 1 / 8 (an AMD EPYC with
     AVX512-BF16, 2 threads; see the README's benchmark).
 
     Args:
@@ -26,7 +26,7 @@ class OpenVinoPoseInferencer(TopdownHeatmapInferencer):
             job's model, same AP). OpenVINO's own default is bfloat16 where the CPU has it,
             hence the explicit ``'f32'``.
         device: OpenVINO device name. Default: ``'CPU'``.
-        num_threads: CPU threads (default: OpenVINO's choice, one per physical core).
+        num_threads: CPU threads (default: OpenVINO's choice).
         batch_size: persons per call.
     """
 
