@@ -11,6 +11,23 @@ from .decode import decode_heatmaps
 METADATA_KEY = 'refine_plugin'
 
 
+def check_model_file(model_file) -> None:
+    """Refuse a path that is not a file, naming it, before a runtime fails on it in C++."""
+    if os.path.isdir(model_file):
+        raise ValueError(f'{model_file}: is a directory, not an ONNX model file')
+    if not os.path.isfile(model_file):
+        raise ValueError(f'{model_file}: no such ONNX model file')
+
+
+def unparsable_model_error(model_file) -> ValueError:
+    return ValueError(f'{model_file}: not an ONNX model (the file does not parse)')
+
+
+def missing_metadata_error(model_file) -> ValueError:
+    return ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
+                      'tools/deploy/export_onnx.py')
+
+
 class TopdownHeatmapInferencer:
     """Keypoints of the people in a BGR image, given their boxes, from any heatmap network.
 
@@ -81,21 +98,17 @@ class OnnxPoseInferencer(TopdownHeatmapInferencer):
         # imported here: the plugin's configs import this package, and onnxruntime is only in
         # its 'deploy' extra
         import onnxruntime as ort
-        if os.path.isdir(model_file):
-            raise ValueError(f'{model_file}: is a directory, not an ONNX model file')
-        if not os.path.isfile(model_file):
-            raise ValueError(f'{model_file}: no such ONNX model file')
+        check_model_file(model_file)
         try:
             self.session = ort.InferenceSession(
                 str(model_file), providers=providers or ort.get_available_providers())
         except ort.capi.onnxruntime_pybind11_state.InvalidProtobuf:
             # ONNX Runtime's own exceptions derive from Exception alone, which the tools'
             # ValueError handling (a message, no traceback) would not catch
-            raise ValueError(f'{model_file}: not an ONNX model (the file does not parse)') from None
+            raise unparsable_model_error(model_file) from None
         metadata = self.session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in metadata:
-            raise ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
-                             'tools/deploy/export_onnx.py')
+            raise missing_metadata_error(model_file)
         super().__init__(json.loads(metadata[METADATA_KEY]), batch_size)
         self.input_name = self.session.get_inputs()[0].name
 

@@ -1,10 +1,10 @@
 """``TopdownHeatmapInferencer`` of an exported ``.onnx`` file, run by OpenVINO."""
 import json
-import os
 
 import numpy as np
 
-from .inferencer import METADATA_KEY, TopdownHeatmapInferencer
+from .inferencer import (METADATA_KEY, TopdownHeatmapInferencer, check_model_file,
+                         missing_metadata_error, unparsable_model_error)
 
 OPENVINO_PRECISIONS = ('f32', 'bf16')
 
@@ -36,17 +36,16 @@ class OpenVinoPoseInferencer(TopdownHeatmapInferencer):
         import openvino as ov
         if precision not in OPENVINO_PRECISIONS:
             raise ValueError(f'precision must be one of {OPENVINO_PRECISIONS}, got {precision!r}')
-        if os.path.isdir(model_file):
-            raise ValueError(f'{model_file}: is a directory, not an ONNX model file')
-        if not os.path.isfile(model_file):
-            raise ValueError(f'{model_file}: no such ONNX model file')
+        check_model_file(model_file)
         self.core = ov.Core()
-        self.model_file = str(model_file)
-        network = self.read_network()
-        if not network.has_rt_info(['framework', METADATA_KEY]):
-            raise ValueError(f'{model_file}: no {METADATA_KEY!r} metadata; export the model with '
-                             'tools/deploy/export_onnx.py')
-        meta = json.loads(network.get_rt_info(['framework', METADATA_KEY]).astype(str))
+        try:
+            self.network = self.core.read_model(str(model_file))
+        except RuntimeError:
+            # OpenVINO's parse errors are long C++ traces; the tools print this message instead
+            raise unparsable_model_error(model_file) from None
+        if not self.network.has_rt_info(['framework', METADATA_KEY]):
+            raise missing_metadata_error(model_file)
+        meta = json.loads(self.network.get_rt_info(['framework', METADATA_KEY]).astype(str))
         super().__init__(meta, batch_size)
         self.device = device
         self.config = {'INFERENCE_PRECISION_HINT': precision, 'PERFORMANCE_HINT': 'LATENCY'}
@@ -54,20 +53,12 @@ class OpenVinoPoseInferencer(TopdownHeatmapInferencer):
             self.config['INFERENCE_NUM_THREADS'] = num_threads
         self.requests = {}
 
-    def read_network(self):
-        try:
-            return self.core.read_model(self.model_file)
-        except RuntimeError:
-            # OpenVINO's parse errors are long C++ traces; the tools print this message instead
-            raise ValueError(f'{self.model_file}: not an ONNX model (the file does not parse)') \
-                from None
-
     def request_for(self, batch_size: int):
         """An infer request compiled for ``batch_size`` crops, made on first use. Why one per
         batch size: OpenVINO ran the network 7% slower with a dynamic batch dimension
         (4xRefine-50, batch 1 and 8), and a compile takes about 1.5 s."""
         if batch_size not in self.requests:
-            network = self.read_network()
+            network = self.network.clone()  # reshape changes the model it is called on
             width, height = self.meta['codec']['input_size']
             network.reshape({network.input().get_any_name(): [batch_size, 3, height, width]})
             compiled = self.core.compile_model(network, self.device, self.config)

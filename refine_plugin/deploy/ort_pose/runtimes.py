@@ -2,7 +2,9 @@
 from .inferencer import OnnxPoseInferencer
 from .openvino_inferencer import OpenVinoPoseInferencer
 
-RUNTIMES = ('onnxruntime', 'openvino', 'openvino-bf16')
+# runtime name -> OpenVINO inference precision
+OPENVINO_RUNTIMES = {'openvino': 'f32', 'openvino-bf16': 'bf16'}
+RUNTIMES = ('onnxruntime', *OPENVINO_RUNTIMES)
 
 
 def open_pose_model(model_file: str, runtime: str = 'onnxruntime', **kwargs):
@@ -11,7 +13,6 @@ def open_pose_model(model_file: str, runtime: str = 'onnxruntime', **kwargs):
     ``batch_size``)."""
     if runtime == 'onnxruntime':
         return OnnxPoseInferencer(model_file, **kwargs)
-    if runtime in ('openvino', 'openvino-bf16'):
-        precision = 'bf16' if runtime == 'openvino-bf16' else 'f32'
-        return OpenVinoPoseInferencer(model_file, precision=precision, **kwargs)
+    if runtime in OPENVINO_RUNTIMES:
+        return OpenVinoPoseInferencer(model_file, precision=OPENVINO_RUNTIMES[runtime], **kwargs)
     raise ValueError(f'runtime must be one of {RUNTIMES}, got {runtime!r}')
