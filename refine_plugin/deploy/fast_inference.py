@@ -15,6 +15,7 @@ bfloat16 convs several times faster than float32; elsewhere bfloat16 is emulated
 faster than float32. Check its keypoints on your data with ``tools/deploy/evaluate_fast_path.py``
 before you use it.
 """
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -86,7 +87,11 @@ class FastHeatmapNetwork:
             keep_heatmap_convs_float32(network, pose_model.dataset_meta['num_keypoints'])
         if compiler == 'torchscript':
             example = example_input(pose_model).to(dtype=dtype, memory_format=torch.channels_last)
-            with torch.no_grad():
+            with torch.no_grad(), warnings.catch_warnings():
+                # torch deprecates TorchScript for torch.compile / torch.export and says so at
+                # every trace and freeze; it stays the default here because it needs neither a
+                # C++ compiler nor minutes of compiling per batch size ('inductor' does)
+                warnings.filterwarnings('ignore', category=FutureWarning, module=r'torch\.jit')
                 network = torch.jit.freeze(torch.jit.trace(network, example))
         elif compiler == 'inductor':
             # static shapes: a graph for any batch size ran 4xRefine-50 in bfloat16 at batch 1
