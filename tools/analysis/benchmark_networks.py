@@ -8,7 +8,10 @@ and head, no flip test or decoding), and the ratios ours / MSPN are printed::
     python tools/analysis/benchmark_networks.py configs/refine50/*.py --repeats 10 --threads 2
 
 Latency is the median of ``--repeats`` timed forwards after ``--warmup`` untimed ones, divided by
-the batch size (ms per person). On a shared machine compare the ratios, not the absolute times.
+the batch size (ms per person). The two networks take turns within every round, and the latency
+ratio is the median of the rounds' ratios, with their quartiles in brackets: on a shared machine
+compare the ratios, not the absolute times, and read a ratio whose quartiles straddle a target as
+undecided by that run.
 """
 import argparse
 import copy
@@ -78,10 +81,10 @@ def synchronize(device):
 
 @torch.no_grad()
 def interleaved_latency(models, input_shape, batch_size, repeats, warmup):
-    """Median forward time per person (ms) of each model, timed in turn within every round.
+    """Forward times per person (ms) of each model, one per round, timed in turn within a round.
 
-    Round-robin timing exposes all models to the same load and warm-up, so their ratio holds on a
-    shared machine even when the absolute times drift.
+    Round-robin timing exposes all models to the same load and warm-up, so the ratio of a round's
+    times holds on a shared machine even when the absolute times drift.
     """
     device = next(models[0].parameters()).device
     inputs = torch.rand(batch_size, *input_shape, device=device)
@@ -94,18 +97,32 @@ def interleaved_latency(models, input_shape, batch_size, repeats, warmup):
             synchronize(device)
             if run >= warmup:
                 model_timings.append(time.perf_counter() - start)
-    return [statistics.median(t) * 1e3 / batch_size for t in timings]
+    return [[seconds * 1e3 / batch_size for seconds in t] for t in timings]
 
 
 def measure_pair(models, input_shape, batch_sizes, repeats, warmup):
-    """Rows of params, GFLOPs and latency per batch size for each model."""
+    """Rows of params, GFLOPs and median latency per batch size for the two models, and a third
+    of their ratios (latency: the median and quartiles of the rounds' ratios)."""
     rows = [dict(params=count_params(m) / 1e6, gflops=count_gflops(m, input_shape))
             for m in models]
+    ratio = {key: rows[0][key] / rows[1][key] for key in rows[0]}
     for batch_size in batch_sizes:
-        latencies = interleaved_latency(models, input_shape, batch_size, repeats, warmup)
-        for row, latency in zip(rows, latencies):
-            row[f'ms_b{batch_size}'] = latency
-    return rows
+        key = f'ms_b{batch_size}'
+        times = interleaved_latency(models, input_shape, batch_size, repeats, warmup)
+        for row, model_times in zip(rows, times):
+            row[key] = statistics.median(model_times)
+        round_ratios = [ours / mspn for ours, mspn in zip(*times)]
+        ratio[key] = statistics.median(round_ratios)
+        ratio[key + '_quartiles'] = quartiles(round_ratios)
+    return rows + [ratio]
+
+
+def quartiles(values):
+    """The first and third quartiles, within the values' range (the value itself if alone)."""
+    if len(values) == 1:
+        return values[0], values[0]
+    lower, _, upper = statistics.quantiles(values, n=4, method='inclusive')
+    return lower, upper
 
 
 def input_shape_of(cfg):
@@ -119,9 +136,17 @@ def format_table(rows, batch_sizes):
         f'ms/person b{b}' for b in batch_sizes]
     lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
     for row in rows:
-        digits = 2 if row['network'].startswith('ratio') else 1
-        numbers = [row['params'], row['gflops']] + [row[f'ms_b{b}'] for b in batch_sizes]
-        values = [row['config'], row['network']] + [f'{n:.{digits}f}' for n in numbers]
+        is_ratio = row['network'].startswith('ratio')
+        digits = 2 if is_ratio else 1
+        values = [row['config'], row['network']] + [
+            f'{row[key]:.{digits}f}' for key in ('params', 'gflops')]
+        for batch_size in batch_sizes:
+            key = f'ms_b{batch_size}'
+            value = f'{row[key]:.{digits}f}'
+            if is_ratio:
+                lower, upper = row[key + '_quartiles']
+                value += f' [{lower:.2f}, {upper:.2f}]'
+            values.append(value)
         lines.append('| ' + ' | '.join(values) + ' |')
     return '\n'.join(lines)
 
@@ -151,9 +176,8 @@ def main():
         input_shape = input_shape_of(cfg)
         models = [build_network(model_cfg).to(args.device)
                   for model_cfg in (cfg.model, mmpose_mspn_counterpart(cfg.model))]
-        ours, mspn = measure_pair(models, input_shape, args.batch_sizes, args.repeats,
-                                  args.warmup)
-        ratio = {key: ours[key] / mspn[key] for key in ours}
+        ours, mspn, ratio = measure_pair(models, input_shape, args.batch_sizes, args.repeats,
+                                         args.warmup)
         rows += [dict(ours, config=path.stem, network='plugin'),
                  dict(mspn, config=path.stem, network='MMPose MSPN'),
                  dict(ratio, config=path.stem, network='ratio plugin/MSPN')]
