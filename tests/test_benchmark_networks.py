@@ -20,8 +20,8 @@ def table_rows(output):
     """{(config, network): cells after the two names} of the printed Markdown table."""
     rows = {}
     for line in output.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
         if line.startswith('| td-hm_'):
+            cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
             rows[cells[0], cells[1]] = cells[2:]
     return rows
 
