@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py'
-POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_2xrefine-tiny_1xb32-2e_synthetic-96x72.py'
+POSEFIX_CONFIG = REPO_ROOT / 'configs/posefix/posefix_2xrefine-tiny_1xb32-1e_synthetic-96x72.py'
 METRIC_NAMES = ('AP', 'AP .5', 'AP .75', 'AR')
 
 

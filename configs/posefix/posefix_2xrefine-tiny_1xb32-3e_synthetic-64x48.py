@@ -1,5 +1,5 @@
 # PoseFix for the main job (tools/main_job.py) until 2026-12-04, when its 96x72 version
-# (posefix_2xrefine-tiny_1xb32-2e_synthetic-96x72.py) took over: the refiner is the 64x48 pose network
+# (posefix_2xrefine-tiny_1xb32-1e_synthetic-96x72.py) took over: the refiner is the 64x48 pose network
 # (../cpu/td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py) with 3 + 17 input channels, initialised
 # from that trained pose model and fine-tuned on synthesized pose errors for a few epochs.
 # Why it departs from PoseFix's recipe (ResNet + DSNTHead, initialised from ImageNet; the

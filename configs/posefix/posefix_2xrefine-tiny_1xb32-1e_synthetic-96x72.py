@@ -1,18 +1,19 @@
 # PoseFix for the main job (tools/main_job.py) at its pose model's 96x72
 # (../cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py): the refiner of
 # posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py, whose comments give the recipe and its
-# measurements, on 96x72 crops and for 2 epochs, not 3: the pose model trains 1.1x longer than at
-# 64x48 (705 against 633 s), and a third epoch would take the job to its 15 minutes. At 64x48 more
-# fine-tuning cost AP rather than gained it (0.254 after 6 epochs against 0.261 after 3). At 96x72
-# (the main job's predictions, AP 0.522; one run each) 2 epochs gave 0.526 and 1 epoch 0.524.
+# measurements, on 96x72 crops and for 1 epoch. At 64x48 more fine-tuning cost AP rather than gained
+# it (0.254 after 6 epochs against 0.261 after 3). At 96x72 (the main job's predictions, AP 0.522;
+# one run each, 2026-12-05) 2 epochs gave 0.526 in 124 s and 1 epoch 0.524 in 73 s: the second
+# epoch's 0.002 is inside one run's noise, and its 51 s are what a slow hour of the shared host
+# (a 931 s job with 2 epochs) needs to keep the whole job under 15 minutes.
 # Train the pose model first; then `python tools/train.py THIS_CONFIG` starts from its last epoch
 # (tools/main_job.py does both, passing the checkpoint it trained).
 _base_ = ['./posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py']
 
-train_cfg = dict(max_epochs=2, val_interval=2)
+train_cfg = dict(max_epochs=1, val_interval=1)
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
-    dict(type='CosineAnnealingLR', begin=0, end=2, T_max=2, eta_min=2e-5, by_epoch=True,
+    dict(type='CosineAnnealingLR', begin=0, end=1, T_max=1, eta_min=2e-5, by_epoch=True,
          convert_to_iter_based=True)
 ]
 
