@@ -40,6 +40,7 @@ from mmpose.apis import init_model
 from mmpose.registry import DATASETS, MODELS
 
 import refine_plugin  # noqa: F401  (registers the plugin's modules)
+from analysis.benchmark_networks import TABLE_CONFIGS
 from refine_plugin.datasets.synthetic import generate_dataset
 from refine_plugin.deploy import (FastHeatmapNetwork, HeatmapNetwork, OpenVinoPoseInferencer,
                                   export_onnx, native_bfloat16_cpu)
@@ -53,18 +54,12 @@ REFERENCES = {
     'MMPose SimpleBaseline-R50': MMPOSE_COCO / 'td-hm_res50_8xb64-210e_coco-256x192.py',
 }
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# the plugin's Table 1/2 networks: its own 4xMSPN-50 (Bottleneck blocks) and 4xRefine-50 at both sizes
-DEFAULT_CONFIGS = [
-    'configs/mspn/td-hm_4xmspn50_8xb32-210e_coco-256x192.py',
-    'configs/refine50/td-hm_4xrefine50_8xb32-210e_coco-256x192.py',
-    'configs/refine50/td-hm_4xrefine50_8xb32-210e_coco-384x288.py',
-]
 PAGE_SIZE = 4096
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
+    parser.add_argument('configs', nargs='*', default=TABLE_CONFIGS)
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--runs', type=int, default=5, help='timed calls per measurement')
     parser.add_argument('--warmup', type=int, default=2)

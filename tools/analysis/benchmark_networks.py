@@ -30,7 +30,8 @@ from refine_plugin.models.heads.multi_stage_refine_head import (coarse_to_fine_l
                                                               coarse_to_fine_losses)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIGS = [
+# the networks of the paper's Tables 1 and 2 (also tools/benchmark.py's default)
+TABLE_CONFIGS = [
     'configs/mspn/td-hm_4xmspn50_8xb32-210e_coco-256x192.py',
     'configs/refine50/td-hm_4xrefine50_8xb32-210e_coco-256x192.py',
     'configs/refine50/td-hm_4xrefine50_8xb32-210e_coco-384x288.py',
@@ -153,7 +154,7 @@ def format_table(rows, batch_sizes):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
+    parser.add_argument('configs', nargs='*', default=TABLE_CONFIGS)
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=2)
