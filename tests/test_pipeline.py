@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from mmengine.runner import Runner
 from pycocotools.coco import COCO
 
 import refine_plugin  # noqa: F401
-from refine_plugin.apis import coco_ap, run_pipeline
+from refine_plugin.apis import coco_ap, estimate_poses, run_pipeline
 from refine_plugin.evaluation import check_keypoint_results
 from test_ensemble import ensemble_config, save_random_member, tiny_topdown_config
 from test_posefix_apis import check_refined_joints_inside_their_crops
@@ -100,6 +101,19 @@ def test_gt_boxes_give_one_pose_per_annotated_person(shared_data, pose_model, tm
     assert [row['step'] for row in output['steps']] == ['pose model']
     results = json.loads(Path(output['results_file']).read_text())
     assert len(results) == 12  # the persons with keypoints of test_coco.json
+
+
+def test_two_runs_of_one_config_in_one_second_log_into_their_own_dirs(
+        shared_data, pose_model, tmp_path, monkeypatch):
+    """MMEngine names a Runner's logger by config and second; each run must still log its own."""
+    coco = shared_data / 'coco'
+    monkeypatch.setattr(time, 'strftime', lambda *args: '20261205_000000')
+    for name in ('first', 'second'):
+        estimate_poses(pose_model[0], pose_model[1], str(coco / 'test_coco.json'), str(coco),
+                       str(tmp_path / name))
+    for name in ('first', 'second'):
+        log = (tmp_path / name / '20261205_000000' / '20261205_000000.log').read_text()
+        assert str(tmp_path / name) in log  # the config the Runner logs names its work_dir
 
 
 def test_gt_box_results_follow_the_configs_nms(shared_data, pose_model, tmp_path):

@@ -1,5 +1,6 @@
 """Run a top-down pose model or ensemble over an image set and write its COCO keypoint results."""
 import os.path as osp
+import uuid
 from typing import Optional
 
 from mmengine.config import Config
@@ -38,6 +39,11 @@ def estimate_poses(config: str, checkpoint: Optional[str], ann_file: str, img_di
                               split=split, **rescoring_settings(cfg.test_evaluator))
     cfg.work_dir = osp.abspath(out_dir)
     cfg.load_from = checkpoint
+    # MMEngine names a Runner's logger and visualizer `<name>_<second>` and hands a second Runner
+    # of that name the first one's instances, whose log file is in the first out_dir: two calls
+    # on one config within a second (an evaluation loop) must not share them
+    name = cfg.get('experiment_name') or osp.splitext(osp.basename(config))[0]
+    cfg.experiment_name = f'{name}_{uuid.uuid4().hex[:8]}'
     runner = Runner.from_cfg(cfg)
     runner.test()
     return runner.test_evaluator.metrics[0].results_file
