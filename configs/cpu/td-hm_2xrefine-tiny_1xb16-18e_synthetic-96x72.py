@@ -7,10 +7,10 @@
 # 80x60. Measured (val AP, training seed 0, one run each, `tools/main_job.py --skip-posefix`): 0.522
 # after these 18 epochs (0.401 / 0.495 at epochs 6 / 12; 705 s of training), against 0.495 at 80x60
 # for 22 epochs (730-748 s), 0.513 at 112x84 for 14 epochs (697 s) and 0.417 at 64x48 for 22.
-# The base's 2 stages, softmax beta 10 and Adam at lr 2e-2 hold at this size too, measured the same
-# way in about the same training time: 1 stage for 30 epochs 0.496, 3 stages for 12 epochs 0.460,
-# beta 5 / 20 0.479 / 0.504, lr 4e-2 0.406, AdamW with weight decay 1e-2 0.511
-# (docs/main_job_experiments.md).
+# The base's 2 stages, softmax beta 10, unit loss weights and Adam at lr 2e-2 hold at this size too,
+# measured the same way in about the same training time: 1 stage for 30 epochs 0.496, 3 stages for
+# 12 epochs 0.460, beta 5 / 20 0.479 / 0.504, every unit's loss weighted 1 0.478, lr 4e-2 0.406,
+# AdamW with weight decay 1e-2 0.511 (docs/main_job_experiments.md).
 _base_ = ['./td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py']
 
 train_cfg = dict(max_epochs=18, val_interval=6)
