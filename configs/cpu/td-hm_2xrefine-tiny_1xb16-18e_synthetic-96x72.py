@@ -10,7 +10,9 @@
 # The base's 2 stages, softmax beta 10, unit loss weights and Adam at lr 2e-2 hold at this size too,
 # measured the same way in about the same training time: 1 stage for 30 epochs 0.496, 3 stages for
 # 12 epochs 0.460, beta 5 / 20 0.479 / 0.504, every unit's loss weighted 1 0.478, lr 4e-2 0.406,
-# AdamW with weight decay 1e-2 0.511 (docs/main_job_experiments.md).
+# AdamW with weight decay 1e-2 0.511. The base's width, 24 / 48 channels, too: 32 / 64 scored 0.535,
+# inside the seeds' spread, in 874 s of training, which would take the job past its 15 minutes
+# (docs/main_job_experiments.md).
 _base_ = ['./td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py']
 
 train_cfg = dict(max_epochs=18, val_interval=6)
