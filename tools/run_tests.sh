@@ -9,5 +9,9 @@ if [[ -z "${REFINE_PLUGIN_DATA:-}" && -d "$ROOT/../shared/data" ]]; then
     export REFINE_PLUGIN_DATA="$ROOT/../shared/data"
 fi
 cd "$ROOT"
-# the docstring examples of the models run too (--doctest-modules on the package only)
-exec "$ROOT/.venv/bin/python" -m pytest tests refine_plugin/models --doctest-modules "$@"
+# the docstring examples of the models run too (--doctest-modules on the package only).
+# A passed test's tmp_path is deleted at once: the suite writes about 1.8 GB of checkpoints and
+# ONNX files, which pytest would otherwise keep for the last three runs, and a full disk shows up
+# as a truncated file deep inside a library (ONNX's shape inference does not check its writes).
+exec "$ROOT/.venv/bin/python" -m pytest tests refine_plugin/models --doctest-modules \
+    -o tmp_path_retention_policy=failed "$@"
