@@ -13,6 +13,8 @@ checked against.
 
 ``assert_same_keypoint_results``: two COCO keypoint results lists hold the same poses, result by
 result (for paths that must predict the same thing: an equal AP alone says little when both are 0).
+
+``fresh_visualizers`` (every test): MMEngine's visualizer instances are dropped after each test.
 """
 import os
 from pathlib import Path
@@ -20,6 +22,23 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_visualizers():
+    """Each test's Runner builds its own visualizer.
+
+    MMPose's configs name theirs 'visualizer', and MMEngine hands a second Runner in the process
+    the first one's instance, which saves into the first test's tmp_path (deleted once that test
+    has passed). MMEngine's own ``RunnerTestCase`` clears the instances the same way.
+    """
+    yield
+    from mmengine.visualization import Visualizer
+    classes = [Visualizer]
+    while classes:
+        cls = classes.pop()
+        cls._instance_dict.clear()
+        classes.extend(cls.__subclasses__())
 
 
 @pytest.fixture(scope='session')
