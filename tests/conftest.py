@@ -30,7 +30,8 @@ def fresh_visualizers():
 
     MMPose's configs name theirs 'visualizer', and MMEngine hands a second Runner in the process
     the first one's instance, which saves into the first test's tmp_path (deleted once that test
-    has passed). MMEngine's own ``RunnerTestCase`` clears the instances the same way.
+    has passed). MMEngine's own ``RunnerTestCase`` clears ``Visualizer``'s instances; every
+    subclass (MMPose's ``PoseLocalVisualizer``) keeps a dict of its own, hence the walk.
     """
     yield
     from mmengine.visualization import Visualizer
