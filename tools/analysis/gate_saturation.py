@@ -1,12 +1,13 @@
 """How far the Refine blocks' attention gates of a pose model have saturated, on its val crops.
 
-A gate value below 0.05 or above 0.95 sits where the sigmoid passes almost no gradient: the gate
-has become a fixed switch. Adam's normalised steps drive gates there even as their gradients vanish,
-and a squeeze-excitation channel that is closed on every crop is a channel the block has lost::
+A gate value below 0.05 or above 0.95 sits where the sigmoid passes almost no gradient: there the
+gate acts as a switch and barely learns. Adam's normalised steps drive gates there even as their
+gradients vanish, and a squeeze-excitation channel closed on every crop is one the block has lost::
 
     python tools/analysis/gate_saturation.py CONFIG [CHECKPOINT] [--data-root D] [--batches 4]
 
-Without a checkpoint the model keeps its init. Prints a Markdown table, one row per gate: the
+Without a checkpoint the model is as its modules construct it (MMPose's ``init_model``
+skips ``init_cfg``): every spatial gate half open. Prints a Markdown table, one row per gate: the
 mean gate value, the share of values saturated, and for squeeze-excitation the share of channels
 closed (below 0.05) or open (above 0.95) on every crop seen.
 """
@@ -78,7 +79,7 @@ def markdown_table(rows):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint', nargs='?', help='default: the model at its init')
+    parser.add_argument('checkpoint', nargs='?', help='default: the model as constructed')
     parser.add_argument('--data-root', help="override the val dataset's data_root")
     parser.add_argument('--batches', type=int, default=4, help='val batches to record')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
