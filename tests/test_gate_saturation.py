@@ -1,5 +1,6 @@
-"""tools/analysis/gate_saturation.py: the Refine blocks' gates recorded and their saturation
-measured, on the main job's model at its init and with gates forced shut or open."""
+"""The Refine blocks' attention gates: tools/analysis/gate_saturation.py records them and measures
+their saturation (the main job's model at its init, with gates forced open or shut), and the main
+job's config steps them slower."""
 import subprocess
 import sys
 
