@@ -16,18 +16,18 @@
 _base_ = ['./td-hm_2xrefine-tiny_1xb16-22e_synthetic-64x48.py']
 
 train_cfg = dict(max_epochs=18, val_interval=6)
-# The attention gates learn at a hundredth of the step (2e-4). Adam's steps keep their size while
+# The attention gates learn at a thousandth of the step (2e-5). Adam's steps keep their size while
 # a sigmoid's gradient vanishes, so at 2e-2 the gates ran into saturation and stayed there: in
 # three of six 18-epoch runs at that step (tools/analysis/gate_saturation.py on val crops) 98-100%
 # of each spatial gate's values lay below 0.05 or above 0.95, and squeeze-excitation shut 18-42%
 # of the residual channels of the second and third encoder levels' blocks on every crop. At a
-# hundredth (seed 0) 3-11% of each spatial gate's values lie there (one gate's 73%) and 3-32% of
-# squeeze-excitation's, it shuts at most 1% of a block's channels, and the gates still move off
-# their start (means 0.45-0.80). Measured (val AP, training seeds 0 / 1, an AMX Xeon, one run
-# each): 0.556 / 0.553 at a hundredth, 0.542 / 0.545 at a tenth, against 0.473 / 0.502 there at
-# the full step (six runs on two hosts 0.473-0.522, mean 0.500) and the ResNet-block twin's
-# 0.546-0.553 (docs/main_job_experiments.md, "The gates' step").
-gate_lr_mult = 0.01
+# thousandth (seed 0) 0-4% of each spatial gate's values lie there and 0-31% of
+# squeeze-excitation's, it shuts at most 1% of a block's channels, and the spatial gates still move
+# off their start (means 0.47-0.71). Measured (val AP, training seeds 0 / 1, an AMX Xeon, one run
+# each): 0.563 / 0.566 at a thousandth, 0.556 / 0.553 at a hundredth, 0.542 / 0.545 at a tenth,
+# against 0.473 / 0.502 there at the full step (six runs on two hosts 0.473-0.522, mean 0.500) and
+# the ResNet-block twin's 0.546-0.553 (docs/main_job_experiments.md, "The gates' step").
+gate_lr_mult = 1e-3
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={
     'spatial_attention': dict(lr_mult=gate_lr_mult),
     'channel_attention': dict(lr_mult=gate_lr_mult)}))

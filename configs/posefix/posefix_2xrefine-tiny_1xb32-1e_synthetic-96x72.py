@@ -5,7 +5,10 @@
 # it (0.254 after 6 epochs against 0.261 after 3). At 96x72 (the main job's predictions, AP 0.522;
 # one run each, 2026-12-05) 2 epochs gave 0.526 in 124 s and 1 epoch 0.524 in 73 s: the second
 # epoch's 0.002 is inside one run's noise, and its 51 s are what a slow hour of the shared host
-# (a 931 s job with 2 epochs) needs to keep the whole job under 15 minutes.
+# (a 931 s job with 2 epochs) needs to keep the whole job under 15 minutes. On the pose model with
+# the gates' lower step (AP 0.556; 2026-12-06) 1 epoch at lr 5e-5 / 1e-4 / 2e-4 / 4e-4 gave 0.548 /
+# 0.548 / 0.545 / 0.546 and the refiner before fine-tuning 0.548 (crops enlarged 1.0 / 1.2 times:
+# 0.545 / 0.526): the crop around the predicted pose costs most, and the step is kept.
 # Train the pose model first; then `python tools/train.py THIS_CONFIG` starts from its last epoch
 # (tools/main_job.py does both, passing the checkpoint it trained).
 _base_ = ['./posefix_2xrefine-tiny_1xb32-3e_synthetic-64x48.py']
