@@ -25,8 +25,9 @@ train_cfg = dict(max_epochs=18, val_interval=6)
 # squeeze-excitation's, it shuts at most 1% of a block's channels, and the spatial gates still move
 # off their start (means 0.47-0.71). Measured (val AP, training seeds 0 / 1, an AMX Xeon, one run
 # each): 0.563 / 0.566 at a thousandth, 0.556 / 0.553 at a hundredth, 0.542 / 0.545 at a tenth,
-# against 0.473 / 0.502 there at the full step (six runs on two hosts 0.473-0.522, mean 0.500) and
-# the ResNet-block twin's 0.546-0.553 (docs/main_job_experiments.md, "The gates' step").
+# against 0.473 / 0.502 there at the full step (six runs on two hosts 0.473-0.522, mean 0.500),
+# 0.553 (seed 0) with the gates frozen at their init (lr_mult 0), and the ResNet-block twin's
+# 0.546-0.553 (docs/main_job_experiments.md, "The gates' step").
 gate_lr_mult = 1e-3
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={
     'spatial_attention': dict(lr_mult=gate_lr_mult),
