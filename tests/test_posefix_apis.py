@@ -11,10 +11,16 @@ import torch
 from conftest import pycocotools_stats
 from mmengine.runner import save_checkpoint
 
-from refine_plugin.apis import init_refiner, refine_results, refine_results_file
+from refine_plugin.apis import (estimate_poses, image_paths_by_id, init_refiner,
+                                refine_results, refine_results_file)
 
 REPO = Path(__file__).resolve().parents[1]
 CPU_CONFIG = str(REPO / 'configs' / 'posefix' / 'posefix_res18-c32_1xb32-30e_synthetic-128x96.py')
+# the main job's refiner and the pose model it starts from
+MAIN_JOB_CONFIG = str(REPO / 'configs' / 'posefix' /
+                      'posefix_2xrefine-tiny_1xb32-1e_synthetic-96x72.py')
+MAIN_JOB_POSE_CONFIG = str(REPO / 'configs' / 'cpu' /
+                           'td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py')
 
 
 @pytest.fixture(scope='module')
@@ -145,6 +151,40 @@ def test_refine_tool_refuses_a_batch_size_below_one(shared_data, tmp_path, capsy
     assert 'argument --batch-size: must be at least 1, got 0' in capsys.readouterr().err
 
 
+def test_main_job_refiner_crops_each_pose_in_its_box(tiny_coco, tmp_path):
+    """The main job's refiner crops around the box a pose was estimated in (the ``bbox`` MMPose
+    writes into its results), so before fine-tuning, started from the pose model with its pose
+    channels at zero, it returns the pose model's keypoints: PoseFix starts from no loss."""
+    from mmengine.config import Config
+    from mmpose.apis import init_model
+    torch.manual_seed(0)
+    pose_model = init_model(MAIN_JOB_POSE_CONFIG, device='cpu')
+    checkpoint = str(tmp_path / 'pose_model.pth')
+    torch.save(dict(state_dict=pose_model.state_dict()), checkpoint)
+    pose_file = estimate_poses(MAIN_JOB_POSE_CONFIG, checkpoint, tiny_coco['val_ann'],
+                               tiny_coco['val_img'], str(tmp_path / 'pose'))
+    with open(pose_file) as f:
+        results = json.load(f)
+    assert results and all('bbox' in result for result in results)
+
+    cfg = Config.fromfile(MAIN_JOB_CONFIG)
+    cfg.model.init_cfg.checkpoint = checkpoint
+    refiner = init_refiner(cfg)
+    refiner.init_weights()
+    image_paths = image_paths_by_id(tiny_coco['val_img'], tiny_coco['val_ann'])
+
+    def keypoints(poses):
+        return np.array([np.reshape(pose['keypoints'], (-1, 3)) for pose in poses])
+
+    refined = refine_results(refiner, results, tiny_coco['val_img'], image_paths=image_paths)
+    np.testing.assert_allclose(keypoints(refined), keypoints(results), atol=1e-3)
+    # without boxes the crops are the poses' extents, and the keypoints move
+    without_boxes = [{key: value for key, value in result.items() if key != 'bbox'}
+                     for result in results]
+    moved = refine_results(refiner, without_boxes, tiny_coco['val_img'], image_paths=image_paths)
+    assert np.abs(keypoints(moved) - keypoints(results))[..., :2].max() > 1
+
+
 def test_refine_file_with_annotation_file_names(refiner, tiny_coco, tmp_path):
     """Images found through the annotation file; ground-truth poses as results."""
     with open(tiny_coco['val_ann']) as f:
@@ -173,6 +213,10 @@ def test_bad_inputs_name_the_file_and_item(refiner, tiny_coco, tmp_path):
          'non-finite'),
         ({'image_id': images[0]['id'], 'keypoints': []}, r'my\.json, result 1: needs the fields'),
         ('not a result', r'my\.json, result 1: needs the fields'),
+        (dict(result, bbox=[10.0, 10.0, 0.0, 20.0]), r'my\.json, result 1: bbox must be \[x, y, '
+         r'width, height\], 4 finite numbers with a positive width'),
+        (dict(result, bbox=[10.0, 10.0, 20.0]), r'my\.json, result 1: bbox must be'),
+        (dict(result, bbox=[10.0, float('nan'), 20.0, 20.0]), r'my\.json, result 1: bbox must be'),
     ]
     for bad, message in bad_results:
         with pytest.raises(ValueError, match=message):

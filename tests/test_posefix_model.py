@@ -149,6 +149,18 @@ def test_bbox_from_input_pose():
             img_path='a.jpg', input_pose=np.zeros((1, 3, 2)), input_pose_visible=np.zeros((1, 3))))
 
 
+def test_bbox_from_input_pose_keeps_a_given_box_when_asked():
+    pose = dict(input_pose=np.array([[[10, 20], [50, 100]]], np.float32),
+                input_pose_visible=np.array([[1, 1]], np.float32))
+    given = np.array([[5, 6, 70, 140]], np.float32)
+    keep = Compose([dict(type='BBoxFromInputPose', enlarge=1.5, keep_given_box=True)])
+    np.testing.assert_array_equal(keep(dict(pose, bbox=given.copy()))['bbox'], given)
+    # without a box (results that carry none) the pose's extent, as without the option
+    np.testing.assert_allclose(keep(dict(pose))['bbox'], [[0, 0, 60, 120]])
+    replace = Compose([dict(type='BBoxFromInputPose', enlarge=1.5)])
+    np.testing.assert_allclose(replace(dict(pose, bbox=given.copy()))['bbox'], [[0, 0, 60, 120]])
+
+
 def _tiny_dataset_cfg(cfg, tiny_coco, split='train'):
     dataset = cfg[f'{split}_dataloader'].dataset
     dataset.data_root = tiny_coco['root']

@@ -1,4 +1,5 @@
-from .posefix import init_refiner, refine_results, refine_results_file  # noqa: F401
+from .posefix import (image_paths_by_id, init_refiner, refine_results,  # noqa: F401
+                      refine_results_file)
 from .coco_evaluation import coco_ap  # noqa: F401
 from .pipeline import format_table, run_pipeline  # noqa: F401
 from .pose_estimation import estimate_poses  # noqa: F401

@@ -15,7 +15,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.fileio import dump
 
 from mmpose.apis import init_model
-from ..datasets.input_checks import check_coco_file, load_json
+from ..datasets.input_checks import check_coco_file, is_finite_number, load_json
 from ..evaluation.keypoint_results import check_keypoint_results
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -59,10 +59,23 @@ def _input_pose_info(result: dict, index: int, num_joints: int, image_paths: Dic
         raise FileNotFoundError(f'{source}: result {index} refers to image '
                                 f'{result["image_id"]}, not found ({img_path})')
     keypoints = np.asarray(result['keypoints'], dtype=np.float32).reshape(num_joints, 3)
-    return dict(img_path=img_path, img_id=result['image_id'], id=index,
+    info = dict(img_path=img_path, img_id=result['image_id'], id=index,
                 input_pose=keypoints[None, :, :2],
                 input_pose_visible=(keypoints[None, :, 2] > 0).astype(np.float32),
                 bbox_score=np.array([result['score']], dtype=np.float32))
+    if 'bbox' in result:
+        info['bbox'] = _person_box(result['bbox'], f'{source}, result {index}')
+    return info
+
+
+def _person_box(bbox, where: str) -> np.ndarray:
+    """A result's COCO ``bbox`` (x, y, w, h), checked, as the (1, 4) xyxy box of a data info."""
+    if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
+            or not all(is_finite_number(value) for value in bbox) or min(bbox[2:]) <= 0):
+        raise ValueError(f'{where}: bbox must be [x, y, width, height], 4 finite numbers with a '
+                         f'positive width and height, got {bbox!r:.200}')
+    x, y, width, height = bbox
+    return np.array([[x, y, x + width, y + height]], dtype=np.float32)
 
 
 def refine_results(model: torch.nn.Module, results: List[dict], img_dir: str,
@@ -71,8 +84,10 @@ def refine_results(model: torch.nn.Module, results: List[dict], img_dir: str,
     """Refine COCO keypoint results; the output matches the input but for the joints' (x, y).
 
     Joints with score 0 are missing from the input pose (rendered as empty maps) but still get
-    the refiner's estimate. ``image_paths`` maps image ids to files (default:
-    :func:`image_paths_by_id` of ``img_dir``); ``source`` names the results in error messages.
+    the refiner's estimate. A result's ``bbox`` (x, y, w, h; optional, as MMPose writes it) is
+    the box its pose was estimated in, which a refiner whose crop keeps a given box crops around.
+    ``image_paths`` maps image ids to files (default: :func:`image_paths_by_id` of ``img_dir``);
+    ``source`` names the results in error messages.
     """
     if batch_size < 1:
         raise ValueError(f'batch_size must be at least 1, got {batch_size}')

@@ -41,12 +41,8 @@ class CocoSubmissionMetric(CocoMetric):
                          outfile_prefix=osp.join(outfile_dir, submission_name), **kwargs)
 
     def results2json(self, keypoints: Dict[int, list], outfile_prefix: str) -> str:
-        results = [
-            dict(image_id=int(instance['img_id']), category_id=int(instance['category_id']),
-                 keypoints=np.asarray(instance['keypoints'], dtype=float).reshape(-1).tolist(),
-                 score=float(instance['score']))
-            for instances in keypoints.values() for instance in instances
-        ]
+        results = [_keypoint_result(instance)
+                   for instances in keypoints.values() for instance in instances]
         check_keypoint_results(results, self.coco.getImgIds(), self.dataset_meta['num_keypoints'],
                                source=self.results_file)
         mkdir_or_exist(osp.dirname(self.results_file) or '.')
@@ -54,3 +50,14 @@ class CocoSubmissionMetric(CocoMetric):
         MMLogger.get_current_instance().info(
             f'{len(results)} results on {len(keypoints)} images -> {self.results_file}')
         return self.results_file
+
+
+def _keypoint_result(instance: dict) -> dict:
+    """One person's entry; with the box its pose was estimated in, as CocoMetric writes it (the
+    COCO server ignores it, and a PoseFix refiner can crop around it)."""
+    result = dict(image_id=int(instance['img_id']), category_id=int(instance['category_id']),
+                  keypoints=np.asarray(instance['keypoints'], dtype=float).reshape(-1).tolist(),
+                  score=float(instance['score']))
+    if 'bbox' in instance:
+        result['bbox'] = np.asarray(instance['bbox'], dtype=float).reshape(-1).tolist()
+    return result

@@ -1,8 +1,10 @@
-"""The person box of PoseFix: the input pose's extent, enlarged.
+"""The person box of PoseFix: the input pose's extent, enlarged, or the box the pose came with.
 
 PoseFix refines poses of any estimator without its boxes, so training and test crops both come from
 the input pose alone; training on ground-truth boxes would show the network other crops than it
-sees at test time.
+sees at test time. A top-down estimator's results carry the box each pose was estimated in (MMPose's
+CocoMetric writes it as ``bbox``), and with ``keep_given_box`` the refiner crops as the estimator
+did: on ground-truth boxes in training, on the results' boxes at test time.
 """
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -19,14 +21,21 @@ class BBoxFromInputPose(BaseTransform):
     ``min_size`` pixels for poses with one or two visible joints. ``GetBBoxCenterScale`` adds the
     usual top-down padding afterwards.
 
+    With ``keep_given_box`` a sample that already has a ``bbox`` keeps it, and only poses without
+    one (results of an estimator that writes no boxes) get the extent.
+
     Required keys: ``input_pose`` (1, K, 2), ``input_pose_visible`` (1, K). Modified: ``bbox``.
     """
 
-    def __init__(self, enlarge: float = 1.2, min_size: float = 16.0):
+    def __init__(self, enlarge: float = 1.2, min_size: float = 16.0,
+                 keep_given_box: bool = False):
         self.enlarge = enlarge
         self.min_size = min_size
+        self.keep_given_box = keep_given_box
 
     def transform(self, results: dict) -> dict:
+        if self.keep_given_box and results.get('bbox') is not None:
+            return results
         visible = results['input_pose_visible'][0] > 0
         if not visible.any():
             raise ValueError(f'BBoxFromInputPose: the input pose of {results.get("img_path")} '
@@ -39,4 +48,5 @@ class BBoxFromInputPose(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(enlarge={self.enlarge}, min_size={self.min_size})'
+        return (f'{self.__class__.__name__}(enlarge={self.enlarge}, min_size={self.min_size}, '
+                f'keep_given_box={self.keep_given_box})')
