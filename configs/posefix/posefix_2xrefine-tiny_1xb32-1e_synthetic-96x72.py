@@ -34,7 +34,8 @@ model = dict(
 # in training, as the pose model's), not the pose's extent: started from the pose model, the refiner
 # then returns its keypoints before fine-tuning (tested), where the extent had cost 0.008. Measured
 # (val AP, 1 epoch, one run each, 2026-12-06): the main job's pose model 0.563 -> 0.566 (extent:
-# 0.555), lr 5e-4 / 1e-3 0.561 / 0.561; its 27-epoch model 0.591 -> 0.596 (extent: 0.585).
+# 0.555), lr 5e-4 / 1e-3 0.561 / 0.561; its 27-epoch model 0.591 -> 0.596 (extent: 0.585); its
+# training seed 1 0.566 -> 0.567.
 # Results without boxes are cropped around the pose's extent, enlarged 1.1 times.
 pose_crop = dict(type='BBoxFromInputPose', enlarge=1.1, keep_given_box=True)
 train_pipeline = [
