@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# the main job's PoseFix refiner and the pose model it starts from
+MAIN_JOB_CONFIG = REPO_ROOT / 'configs/posefix/posefix_2xrefine-tiny_1xb32-1e_synthetic-96x72.py'
+MAIN_JOB_POSE_CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py'
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import pycocotools_stats
+from conftest import MAIN_JOB_CONFIG, MAIN_JOB_POSE_CONFIG, pycocotools_stats
 from mmengine.runner import save_checkpoint
 
 from refine_plugin.apis import (estimate_poses, image_paths_by_id, init_refiner,
@@ -16,11 +16,6 @@ from refine_plugin.apis import (estimate_poses, image_paths_by_id, init_refiner,
 
 REPO = Path(__file__).resolve().parents[1]
 CPU_CONFIG = str(REPO / 'configs' / 'posefix' / 'posefix_res18-c32_1xb32-30e_synthetic-128x96.py')
-# the main job's refiner and the pose model it starts from
-MAIN_JOB_CONFIG = str(REPO / 'configs' / 'posefix' /
-                      'posefix_2xrefine-tiny_1xb32-1e_synthetic-96x72.py')
-MAIN_JOB_POSE_CONFIG = str(REPO / 'configs' / 'cpu' /
-                           'td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py')
 
 
 @pytest.fixture(scope='module')
@@ -158,16 +153,16 @@ def test_main_job_refiner_crops_each_pose_in_its_box(tiny_coco, tmp_path):
     from mmengine.config import Config
     from mmpose.apis import init_model
     torch.manual_seed(0)
-    pose_model = init_model(MAIN_JOB_POSE_CONFIG, device='cpu')
+    pose_model = init_model(str(MAIN_JOB_POSE_CONFIG), device='cpu')
     checkpoint = str(tmp_path / 'pose_model.pth')
     torch.save(dict(state_dict=pose_model.state_dict()), checkpoint)
-    pose_file = estimate_poses(MAIN_JOB_POSE_CONFIG, checkpoint, tiny_coco['val_ann'],
+    pose_file = estimate_poses(str(MAIN_JOB_POSE_CONFIG), checkpoint, tiny_coco['val_ann'],
                                tiny_coco['val_img'], str(tmp_path / 'pose'))
     with open(pose_file) as f:
         results = json.load(f)
     assert results and all('bbox' in result for result in results)
 
-    cfg = Config.fromfile(MAIN_JOB_CONFIG)
+    cfg = Config.fromfile(str(MAIN_JOB_CONFIG))
     cfg.model.init_cfg.checkpoint = checkpoint
     refiner = init_refiner(cfg)
     refiner.init_weights()
@@ -213,10 +208,13 @@ def test_bad_inputs_name_the_file_and_item(refiner, tiny_coco, tmp_path):
          'non-finite'),
         ({'image_id': images[0]['id'], 'keypoints': []}, r'my\.json, result 1: needs the fields'),
         ('not a result', r'my\.json, result 1: needs the fields'),
-        (dict(result, bbox=[10.0, 10.0, 0.0, 20.0]), r'my\.json, result 1: bbox must be \[x, y, '
-         r'width, height\], 4 finite numbers with a positive width'),
-        (dict(result, bbox=[10.0, 10.0, 20.0]), r'my\.json, result 1: bbox must be'),
-        (dict(result, bbox=[10.0, float('nan'), 20.0, 20.0]), r'my\.json, result 1: bbox must be'),
+        (dict(result, bbox=[10.0, 10.0, 0.0, 20.0]), r'my\.json, result 1: bbox \[10\.0, 10\.0, '
+         r'0\.0, 20\.0\] has no area to crop'),
+        (dict(result, bbox=[10.0, 10.0, 20.0, -1.0]), r'my\.json, result 1: bbox .* has a '
+         'negative width or height'),
+        (dict(result, bbox=[10.0, 10.0, 20.0]), r'my\.json, result 1: bbox must be \[x, y, w, h\]'),
+        (dict(result, bbox=[10.0, float('nan'), 20.0, 20.0]), r'my\.json, result 1: bbox .* holds '
+         'a NaN'),
     ]
     for bad, message in bad_results:
         with pytest.raises(ValueError, match=message):

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import MAIN_JOB_CONFIG, MAIN_JOB_POSE_CONFIG
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
@@ -16,9 +17,6 @@ from refine_plugin.models.pose_estimators.posefix_refiner import PoseFixRefiner
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
 CPU_CONFIG = CONFIGS / 'posefix' / 'posefix_res18-c32_1xb32-30e_synthetic-128x96.py'
-# the main job's refiner and the pose model it starts from
-MAIN_JOB_CONFIG = CONFIGS / 'posefix' / 'posefix_2xrefine-tiny_1xb32-1e_synthetic-96x72.py'
-MAIN_JOB_POSE_CONFIG = CONFIGS / 'cpu' / 'td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py'
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 register_all_modules()

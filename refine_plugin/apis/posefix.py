@@ -15,7 +15,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.fileio import dump
 
 from mmpose.apis import init_model
-from ..datasets.input_checks import check_coco_file, is_finite_number, load_json
+from ..datasets.input_checks import InvalidInputError, check_box, check_coco_file, load_json
 from ..evaluation.keypoint_results import check_keypoint_results
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -70,11 +70,11 @@ def _input_pose_info(result: dict, index: int, num_joints: int, image_paths: Dic
 
 def _person_box(bbox, where: str) -> np.ndarray:
     """A result's COCO ``bbox`` (x, y, w, h), checked, as the (1, 4) xyxy box of a data info."""
-    if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
-            or not all(is_finite_number(value) for value in bbox) or min(bbox[2:]) <= 0):
-        raise ValueError(f'{where}: bbox must be [x, y, width, height], 4 finite numbers with a '
-                         f'positive width and height, got {bbox!r:.200}')
+    check_box(bbox, where)
     x, y, width, height = bbox
+    # stricter than an annotation's box, which may be empty: a crop needs a width and a height
+    if width <= 0 or height <= 0:
+        raise InvalidInputError(f'{where}: bbox {bbox} has no area to crop')
     return np.array([[x, y, x + width, y + height]], dtype=np.float32)
 
 
