@@ -10,14 +10,13 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 
-from conftest import REPO_ROOT
+from conftest import MAIN_JOB_POSE_CONFIG, REPO_ROOT
 from refine_plugin.models.backbones.refine_bottleneck import ChannelGate, SpatialGateConv
 
 sys.path.insert(0, str(REPO_ROOT / 'tools/analysis'))
 import gate_saturation  # noqa: E402
 
 sys.path.pop(0)
-CONFIG = REPO_ROOT / 'configs/cpu/td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py'
 
 
 def gates(model, kind):
@@ -28,7 +27,7 @@ def gates(model, kind):
 def model():
     init_default_scope('mmpose')
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
+    model = MODELS.build(Config.fromfile(MAIN_JOB_POSE_CONFIG).model)
     model.init_weights()
     return model.eval()
 
@@ -77,8 +76,8 @@ def test_command_prints_a_row_per_gate(model, tiny_coco, tmp_path):
     checkpoint = tmp_path / 'forced_gates.pth'
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     run = subprocess.run(
-        [sys.executable, 'tools/analysis/gate_saturation.py', str(CONFIG), str(checkpoint),
-         '--data-root', tiny_coco['root'], '--batches', '1', '--device', 'cpu'],
+        [sys.executable, 'tools/analysis/gate_saturation.py', str(MAIN_JOB_POSE_CONFIG),
+         str(checkpoint), '--data-root', tiny_coco['root'], '--batches', '1', '--device', 'cpu'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     rows = {}
@@ -98,7 +97,7 @@ def test_main_job_config_steps_its_gates_slower():
     by the config's ``gate_lr_mult`` times the base rate."""
     from mmengine.optim import build_optim_wrapper
     init_default_scope('mmpose')
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(MAIN_JOB_POSE_CONFIG)
     assert 0 < cfg.gate_lr_mult < 1
     # float64: a gate's step (2e-5) is within float32's rounding of a weight near 1
     model = MODELS.build(cfg.model).double()

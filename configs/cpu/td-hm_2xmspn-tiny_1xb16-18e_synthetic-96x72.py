@@ -4,6 +4,3 @@
 _base_ = ['./td-hm_2xrefine-tiny_1xb16-18e_synthetic-96x72.py']
 
 model = dict(backbone=dict(block='Bottleneck'))
-# no gates to step slower; without paramwise_cfg MMEngine builds one parameter group, not one per
-# parameter
-optim_wrapper = dict(paramwise_cfg=None)

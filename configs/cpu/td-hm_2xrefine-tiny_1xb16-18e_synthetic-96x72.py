@@ -28,10 +28,14 @@ train_cfg = dict(max_epochs=18, val_interval=6)
 # against 0.473 / 0.502 there at the full step (six runs on two hosts 0.473-0.522, mean 0.500),
 # 0.553 (seed 0) with the gates frozen at their init (lr_mult 0), and the ResNet-block twin's
 # 0.546-0.553 (docs/main_job_experiments.md, "The gates' step").
+# The constructor keeps the gates and the rest of the network in two Adam param groups where
+# MMEngine's builds one per parameter: the same updates, a 1.04x faster train step.
 gate_lr_mult = 1e-3
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={
-    'spatial_attention': dict(lr_mult=gate_lr_mult),
-    'channel_attention': dict(lr_mult=gate_lr_mult)}))
+optim_wrapper = dict(
+    constructor='MergedGroupsOptimWrapperConstructor',
+    paramwise_cfg=dict(custom_keys={
+        'spatial_attention': dict(lr_mult=gate_lr_mult),
+        'channel_attention': dict(lr_mult=gate_lr_mult)}))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
     dict(type='CosineAnnealingLR', begin=0, end=18, T_max=18, eta_min=2e-5, by_epoch=True,
@@ -44,8 +48,10 @@ codec = [dict(type='SoftmaxHeatmap', input_size=input_size, heatmap_size=(18, 24
          for sigma in (1.5, 1.25, 1.0, 0.45)]
 model = dict(head=dict(out_shape=(24, 18), decoder=codec[-1]))
 
+# Each image is decoded once (CachedLoadImage; the generated splits take 400 MiB decoded) rather
+# than once per person and epoch: the same crops, 0.4 ms less per sample on 2 cores.
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='CachedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform', rotate_factor=10., scale_factor=(0.8, 1.2)),
@@ -54,7 +60,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='CachedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs')

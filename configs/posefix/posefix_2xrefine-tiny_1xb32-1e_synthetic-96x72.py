@@ -39,7 +39,7 @@ model = dict(
 # Results without boxes are cropped around the pose's extent, enlarged 1.1 times.
 pose_crop = dict(type='BBoxFromInputPose', enlarge=1.1, keep_given_box=True)
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='CachedLoadImage'),  # each image decoded once, as the pose model's
     dict(type='SynthesizePoseErrors', probabilities={{_base_.pose_error_probabilities}}),
     pose_crop,
     dict(type='GetBBoxCenterScale'),
@@ -51,7 +51,7 @@ train_pipeline = [
     dict(type='PackPoseInputs', meta_keys={{_base_.posefix_meta_keys}})
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='CachedLoadImage'),  # each image decoded once, as the pose model's
     dict(type='SynthesizePoseErrors', probabilities={{_base_.pose_error_probabilities}}),
     pose_crop,
     dict(type='GetBBoxCenterScale'),
