@@ -1,14 +1,16 @@
-"""A config's train iteration against the same iteration with MMPose's and MMEngine's defaults.
+"""A config's train iteration against the same iteration with each of the plugin's speed choices
+undone, and with all of them undone (MMPose's and MMEngine's defaults).
 
-The plugin's training speed-ups are config choices: ``CachedLoadImage`` for MMPose's ``LoadImage``
-and ``MergedGroupsOptimWrapperConstructor`` for MMEngine's ``DefaultOptimWrapperConstructor``. This
-builds the config's train pipeline, model and optimizer four times (as the config is, with each
-choice undone, with both undone) and times their train iterations in one process::
+The choices, where a config makes them: ``CachedLoadImage`` for MMPose's ``LoadImage``,
+``MergedGroupsOptimWrapperConstructor`` for MMEngine's ``DefaultOptimWrapperConstructor``,
+``AutocastOptimWrapper`` (bfloat16) for MMEngine's ``OptimWrapper`` (float32) and
+``ChannelsLastPoseDataPreprocessor`` for MMPose's ``PoseDataPreprocessor``. Every variant is built
+in one process (its train pipeline, a model of random init, its optimizer) and timed there::
 
     python tools/analysis/benchmark_training.py CONFIG [--data-root D] [--iterations 4] [--rounds 7]
 
 An iteration is loading a batch through the variant's pipeline (``data``) and one optimizer step
-on it (``step``: forward, loss, backward, update, under the config's optim wrapper). Every round
+on it (``step``: forward, loss, backward, update, under the variant's optim wrapper). Every round
 times each variant over the same ``--iterations`` batches in turn, after one untimed round (so
 the caches are as warm as after a training's first epoch). Times are medians over the rounds; a
 ratio is the median of the rounds' ratios to the defaults' iteration, with their quartiles.
@@ -27,45 +29,80 @@ from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS, MODELS
 
 from benchmark_networks import quartiles, synchronize
-
-DEFAULT_LOADER = 'LoadImage'
-DEFAULT_CONSTRUCTOR = 'DefaultOptimWrapperConstructor'
+from refine_plugin.models.pretrained_init import is_pretrained
 
 
-def without_cached_loading(cfg):
-    """``cfg`` with MMPose's ``LoadImage`` wherever the train pipeline has ``CachedLoadImage``."""
-    cfg = copy.deepcopy(cfg)
+def undo_cached_loading(cfg):
     pipeline = cfg.train_dataloader.dataset.pipeline
     for index, transform in enumerate(pipeline):
         if transform['type'] == 'CachedLoadImage':
-            pipeline[index] = dict(transform, type=DEFAULT_LOADER)
+            pipeline[index] = dict(transform, type='LoadImage')
             pipeline[index].pop('max_cached_mb', None)
-    return cfg
 
 
-def without_merged_groups(cfg):
-    """``cfg`` with MMEngine's optim wrapper constructor."""
-    cfg = copy.deepcopy(cfg)
-    cfg.optim_wrapper['constructor'] = DEFAULT_CONSTRUCTOR
-    return cfg
+def undo_merged_groups(cfg):
+    cfg.optim_wrapper['constructor'] = 'DefaultOptimWrapperConstructor'
+
+
+def undo_autocast(cfg):
+    cfg.optim_wrapper['type'] = 'OptimWrapper'
+    cfg.optim_wrapper.pop('dtype', None)
+
+
+def undo_channels_last(cfg):
+    cfg.model.data_preprocessor['type'] = 'PoseDataPreprocessor'
+
+
+# choice: (whether a config makes it, how to undo it in place, what undoing it gives)
+SPEED_CHOICES = {
+    'CachedLoadImage': (
+        lambda cfg: any(t['type'] == 'CachedLoadImage'
+                        for t in cfg.train_dataloader.dataset.pipeline),
+        undo_cached_loading, 'LoadImage (MMPose)'),
+    'MergedGroupsOptimWrapperConstructor': (
+        lambda cfg: cfg.optim_wrapper.get('constructor') == 'MergedGroupsOptimWrapperConstructor',
+        undo_merged_groups, 'DefaultOptimWrapperConstructor (MMEngine)'),
+    'AutocastOptimWrapper': (
+        lambda cfg: cfg.optim_wrapper.get('type') == 'AutocastOptimWrapper',
+        undo_autocast, 'OptimWrapper, float32 (MMEngine)'),
+    'ChannelsLastPoseDataPreprocessor': (
+        lambda cfg: cfg.model.data_preprocessor.get('type') == 'ChannelsLastPoseDataPreprocessor',
+        undo_channels_last, 'PoseDataPreprocessor (MMPose)'),
+}
+DEFAULTS = 'defaults (all undone)'
 
 
 def variants_of(cfg):
-    return {
-        'config': cfg,
-        f'{DEFAULT_LOADER} (MMPose)': without_cached_loading(cfg),
-        f'{DEFAULT_CONSTRUCTOR} (MMEngine)': without_merged_groups(cfg),
-        'defaults (both)': without_merged_groups(without_cached_loading(cfg)),
-    }
+    """{row name: config}: the config, one variant per choice it makes with that choice undone,
+    and one with every choice undone."""
+    variants = {'config': cfg}
+    defaults = copy.deepcopy(cfg)
+    for makes_it, undo, name in SPEED_CHOICES.values():
+        if makes_it(cfg):
+            variants[name] = copy.deepcopy(cfg)
+            undo(variants[name])
+            undo(defaults)
+    variants[DEFAULTS] = defaults
+    return variants
+
+
+def without_pretrained_weights(model_cfg):
+    """``model_cfg`` without ``Pretrained`` inits (of the model or its backbone): timing needs no
+    ImageNet download, nor a checkpoint a refiner config expects from an earlier run."""
+    model_cfg = copy.deepcopy(model_cfg)
+    for part in (model_cfg, model_cfg.backbone):
+        if is_pretrained(part.get('init_cfg')):
+            part.pop('init_cfg')
+    return model_cfg
 
 
 class TrainIteration:
-    """One variant: its dataset, a model with the seed's init and its optimizer."""
+    """One variant: its dataset, a model with the seed's random init and its optimizer."""
 
     def __init__(self, cfg, device, seed=0):
         self.dataset = DATASETS.build(cfg.train_dataloader.dataset)
         torch.manual_seed(seed)
-        self.model = MODELS.build(cfg.model)
+        self.model = MODELS.build(without_pretrained_weights(cfg.model))
         self.model.init_weights()
         self.model.to(device).train()
         self.optim_wrapper = build_optim_wrapper(self.model, cfg.optim_wrapper)
@@ -148,7 +185,7 @@ def main():
     timings = interleaved_iterations(iterations, batches, args.rounds)
     print(f'{args.config}: {args.rounds} rounds of {args.iterations} batches of {batch_size}, '
           f'{torch.get_num_threads()} threads, {device}')
-    print(table(timings, 'defaults (both)'))
+    print(table(timings, DEFAULTS))
 
 
 if __name__ == '__main__':
