@@ -53,21 +53,21 @@ def undo_channels_last(cfg):
     cfg.model.data_preprocessor['type'] = 'PoseDataPreprocessor'
 
 
-# choice: (whether a config makes it, how to undo it in place, what undoing it gives)
+# row name: (whether a config makes the choice, how to undo it in place)
 SPEED_CHOICES = {
-    'CachedLoadImage': (
+    'LoadImage (MMPose)': (
         lambda cfg: any(t['type'] == 'CachedLoadImage'
                         for t in cfg.train_dataloader.dataset.pipeline),
-        undo_cached_loading, 'LoadImage (MMPose)'),
-    'MergedGroupsOptimWrapperConstructor': (
+        undo_cached_loading),
+    'DefaultOptimWrapperConstructor (MMEngine)': (
         lambda cfg: cfg.optim_wrapper.get('constructor') == 'MergedGroupsOptimWrapperConstructor',
-        undo_merged_groups, 'DefaultOptimWrapperConstructor (MMEngine)'),
-    'AutocastOptimWrapper': (
+        undo_merged_groups),
+    'OptimWrapper, float32 (MMEngine)': (
         lambda cfg: cfg.optim_wrapper.get('type') == 'AutocastOptimWrapper',
-        undo_autocast, 'OptimWrapper, float32 (MMEngine)'),
-    'ChannelsLastPoseDataPreprocessor': (
+        undo_autocast),
+    'PoseDataPreprocessor (MMPose)': (
         lambda cfg: cfg.model.data_preprocessor.get('type') == 'ChannelsLastPoseDataPreprocessor',
-        undo_channels_last, 'PoseDataPreprocessor (MMPose)'),
+        undo_channels_last),
 }
 DEFAULTS = 'defaults (all undone)'
 
@@ -77,7 +77,7 @@ def variants_of(cfg):
     and one with every choice undone."""
     variants = {'config': cfg}
     defaults = copy.deepcopy(cfg)
-    for makes_it, undo, name in SPEED_CHOICES.values():
+    for name, (makes_it, undo) in SPEED_CHOICES.items():
         if makes_it(cfg):
             variants[name] = copy.deepcopy(cfg)
             undo(variants[name])
@@ -177,11 +177,10 @@ def main():
     device = torch.device(args.device)
     iterations = {name: TrainIteration(variant, device)
                   for name, variant in variants_of(cfg).items()}
-    needed = args.iterations * batch_size
-    for name, iteration in iterations.items():
-        if len(iteration.dataset) < needed:
-            raise SystemExit(f'{args.config}: {len(iteration.dataset)} training samples, '
-                             f'{needed} needed for {args.iterations} batches of {batch_size}')
+    num_samples, needed = len(iterations['config'].dataset), args.iterations * batch_size
+    if num_samples < needed:
+        raise SystemExit(f'{args.config}: {num_samples} training samples, {needed} needed for '
+                         f'{args.iterations} batches of {batch_size}')
     timings = interleaved_iterations(iterations, batches, args.rounds)
     print(f'{args.config}: {args.rounds} rounds of {args.iterations} batches of {batch_size}, '
           f'{torch.get_num_threads()} threads, {device}')
