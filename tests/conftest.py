@@ -14,6 +14,8 @@ checked against.
 ``assert_same_keypoint_results``: two COCO keypoint results lists hold the same poses, result by
 result (for paths that must predict the same thing: an equal AP alone says little when both are 0).
 
+``markdown_rows``: the cells of the Markdown table rows a tool printed.
+
 ``fresh_visualizers`` (every test): MMEngine's visualizer instances are dropped after each test.
 """
 import os
@@ -66,6 +68,12 @@ def pycocotools_stats(ann_file, results, iou_type='keypoints'):
     evaluator.accumulate()
     evaluator.summarize()
     return evaluator.stats.tolist()
+
+
+def markdown_rows(text):
+    """The stripped cells of every Markdown table row in ``text`` (header and separator included)."""
+    return [[cell.strip() for cell in line.strip().strip('|').split('|')]
+            for line in text.splitlines() if line.lstrip().startswith('|')]
 
 
 def assert_same_keypoint_results(actual, expected, px_atol=1e-3, score_rtol=1e-4):

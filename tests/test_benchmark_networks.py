@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, markdown_rows
 
 MSPN = 'td-hm_4xmspn50_8xb32-210e_coco-256x192'
 REFINE = 'td-hm_4xrefine50_8xb32-210e_coco-256x192'
@@ -18,12 +18,8 @@ RATIO_CELL = re.compile(r'^(\d+\.\d\d) \[(\d+\.\d\d), (\d+\.\d\d)\]$')
 
 def table_rows(output):
     """{(config, network): cells after the two names} of the printed Markdown table."""
-    rows = {}
-    for line in output.splitlines():
-        if line.startswith('| td-hm_'):
-            cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
-            rows[cells[0], cells[1]] = cells[2:]
-    return rows
+    return {(cells[0], cells[1]): cells[2:] for cells in markdown_rows(output)
+            if cells[0].startswith('td-hm_')}
 
 
 def test_table_of_params_gflops_and_latency_ratios():

@@ -6,7 +6,7 @@ import sys
 
 from mmengine.config import Config
 
-from conftest import MAIN_JOB_POSE_CONFIG, REPO_ROOT
+from conftest import MAIN_JOB_POSE_CONFIG, REPO_ROOT, markdown_rows
 
 sys.path.insert(0, str(REPO_ROOT / 'tools/analysis'))
 import benchmark_training  # noqa: E402
@@ -52,12 +52,9 @@ def test_command_prints_a_row_per_variant(tiny_coco):
          '--device', 'cpu'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    rows = {}
-    for line in run.stdout.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
-        if len(cells) == 5 and cells[0] in benchmark_training.variants_of(
-                Config.fromfile(MAIN_JOB_POSE_CONFIG)):
-            rows[cells[0]] = cells[1:]
+    variant_names = benchmark_training.variants_of(Config.fromfile(MAIN_JOB_POSE_CONFIG))
+    rows = {cells[0]: cells[1:] for cells in markdown_rows(run.stdout)
+            if len(cells) == 5 and cells[0] in variant_names}
     assert len(rows) == 6, run.stdout
     assert rows[benchmark_training.DEFAULTS][3] == '1.000 [1.000, 1.000]'
     for data, step, iteration, _ in rows.values():

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 
-from conftest import MAIN_JOB_POSE_CONFIG, REPO_ROOT
+from conftest import MAIN_JOB_POSE_CONFIG, REPO_ROOT, markdown_rows
 from refine_plugin.models.backbones.refine_bottleneck import ChannelGate, SpatialGateConv
 
 sys.path.insert(0, str(REPO_ROOT / 'tools/analysis'))
@@ -80,11 +80,8 @@ def test_command_prints_a_row_per_gate(model, tiny_coco, tmp_path):
          str(checkpoint), '--data-root', tiny_coco['root'], '--batches', '1', '--device', 'cpu'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
-    rows = {}
-    for line in run.stdout.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
-        if cells[0].startswith('backbone.'):
-            rows[cells[0]] = cells[1:]
+    rows = {cells[0]: cells[1:] for cells in markdown_rows(run.stdout)
+            if cells[0].startswith('backbone.')}
     assert len(rows) == len(gates(model, SpatialGateConv)) + len(gates(model, ChannelGate))
     assert rows[spatial_name][:3] == ['spatial', '1.000', '1.00']
     num_channels = gates(model, ChannelGate)[0][1].conv2.conv.out_channels

@@ -32,42 +32,46 @@ from benchmark_networks import quartiles, synchronize
 from refine_plugin.models.pretrained_init import is_pretrained
 
 
+# Each undoes one choice in place and returns whether the config had made it.
 def undo_cached_loading(cfg):
     pipeline = cfg.train_dataloader.dataset.pipeline
+    undone = False
     for index, transform in enumerate(pipeline):
         if transform['type'] == 'CachedLoadImage':
             pipeline[index] = dict(transform, type='LoadImage')
             pipeline[index].pop('max_cached_mb', None)
+            undone = True
+    return undone
 
 
 def undo_merged_groups(cfg):
+    if cfg.optim_wrapper.get('constructor') != 'MergedGroupsOptimWrapperConstructor':
+        return False
     cfg.optim_wrapper['constructor'] = 'DefaultOptimWrapperConstructor'
+    return True
 
 
 def undo_autocast(cfg):
+    if cfg.optim_wrapper.get('type') != 'AutocastOptimWrapper':
+        return False
     cfg.optim_wrapper['type'] = 'OptimWrapper'
     cfg.optim_wrapper.pop('dtype', None)
+    return True
 
 
 def undo_channels_last(cfg):
+    if cfg.model.data_preprocessor.get('type') != 'ChannelsLastPoseDataPreprocessor':
+        return False
     cfg.model.data_preprocessor['type'] = 'PoseDataPreprocessor'
+    return True
 
 
-# row name: (whether a config makes the choice, how to undo it in place)
+# row name: how to undo the choice
 SPEED_CHOICES = {
-    'LoadImage (MMPose)': (
-        lambda cfg: any(t['type'] == 'CachedLoadImage'
-                        for t in cfg.train_dataloader.dataset.pipeline),
-        undo_cached_loading),
-    'DefaultOptimWrapperConstructor (MMEngine)': (
-        lambda cfg: cfg.optim_wrapper.get('constructor') == 'MergedGroupsOptimWrapperConstructor',
-        undo_merged_groups),
-    'OptimWrapper, float32 (MMEngine)': (
-        lambda cfg: cfg.optim_wrapper.get('type') == 'AutocastOptimWrapper',
-        undo_autocast),
-    'PoseDataPreprocessor (MMPose)': (
-        lambda cfg: cfg.model.data_preprocessor.get('type') == 'ChannelsLastPoseDataPreprocessor',
-        undo_channels_last),
+    'LoadImage (MMPose)': undo_cached_loading,
+    'DefaultOptimWrapperConstructor (MMEngine)': undo_merged_groups,
+    'OptimWrapper, float32 (MMEngine)': undo_autocast,
+    'PoseDataPreprocessor (MMPose)': undo_channels_last,
 }
 DEFAULTS = 'defaults (all undone)'
 
@@ -77,10 +81,10 @@ def variants_of(cfg):
     and one with every choice undone."""
     variants = {'config': cfg}
     defaults = copy.deepcopy(cfg)
-    for name, (makes_it, undo) in SPEED_CHOICES.items():
-        if makes_it(cfg):
-            variants[name] = copy.deepcopy(cfg)
-            undo(variants[name])
+    for name, undo in SPEED_CHOICES.items():
+        variant = copy.deepcopy(cfg)
+        if undo(variant):
+            variants[name] = variant
             undo(defaults)
     variants[DEFAULTS] = defaults
     return variants
