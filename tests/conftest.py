@@ -71,7 +71,7 @@ def pycocotools_stats(ann_file, results, iou_type='keypoints'):
 
 
 def markdown_rows(text):
-    """The stripped cells of every Markdown table row in ``text`` (header and separator included)."""
+    """The stripped cells of every Markdown table row in ``text`` (header and separator too)."""
     return [[cell.strip() for cell in line.strip().strip('|').split('|')]
             for line in text.splitlines() if line.lstrip().startswith('|')]
 
