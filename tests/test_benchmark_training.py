@@ -1,6 +1,6 @@
 """tools/analysis/benchmark_training.py: a config's train iteration against the same with the
-plugin's speed choices undone. Times are only parsed (timings belong to the benchmark, not to tests); the
-variants' configs are checked."""
+plugin's speed choices undone. Times are only parsed (timings belong to the benchmark, not to
+tests); the variants' configs are checked."""
 import subprocess
 import sys
 
